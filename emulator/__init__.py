@@ -1,0 +1,1 @@
+"""Offline emulator of Amazon Bedrock's image-generation InvokeModel API."""

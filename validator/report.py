@@ -1,0 +1,69 @@
+"""Results of validation: Bedrock's error, contract errors with JSON pointers, warnings.
+
+`validate_request` returns a `RequestReport`. Its `error` is the one error Bedrock would answer with
+(exception name, HTTP status, exact message); `errors` lists every violation found, each with the JSON
+pointer of the offending value; `warnings` lists accepted-but-likely-mistaken inputs (CONTRACT.md §8.8);
+`request` is the typed, defaulted request when the body is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from validator.types import InvokeRequest, ModelId
+
+Stage = Literal["protocol", "schema", "semantic", "response"]
+
+
+@dataclass(frozen=True)
+class BedrockError:
+    """An error exactly as Bedrock answers it: `x-amzn-ErrorType` name, HTTP status, `message` text."""
+
+    exception: str
+    status: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ContractError:
+    """One violation. `pointer` uses Bedrock's form (`#/imageGenerationConfig/width`).
+
+    `keyword` is the schema keyword (`required`, `maximum`, ...) or the semantic rule id (`SEM-SIZE-STEP`);
+    `detail` is the text after `<pointer>: ` in Bedrock's message.
+    """
+
+    stage: Stage
+    pointer: str
+    keyword: str
+    detail: str
+
+    @property
+    def text(self) -> str:
+        """`<pointer>: <detail>`, as it appears inside Bedrock's message."""
+        return f"{self.pointer}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class ContractWarning:
+    """An input Bedrock accepts but that is probably a mistake (CONTRACT.md §8.8)."""
+
+    code: str
+    pointer: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RequestReport:
+    """The verdict on one request."""
+
+    model: ModelId | None
+    error: BedrockError | None
+    errors: tuple[ContractError, ...]
+    warnings: tuple[ContractWarning, ...]
+    request: InvokeRequest | None
+
+    @property
+    def valid(self) -> bool:
+        """True when Bedrock would accept the request."""
+        return self.error is None
