@@ -1,0 +1,32 @@
+"""BACKGROUND_REMOVAL: the input's colours untouched, with a soft alpha matte (CONTRACT.md §2.7: RGBA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from validator.types import BackgroundRemovalParams, InvokeRequest, Pixels
+
+from .layout import CaptionStyle, Layout, params_of
+from .segment import matte
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class BackgroundLayout(Layout):
+    """The finished RGBA picture: background removal has one answer per input."""
+
+    rgba: Pixels
+
+
+def prepare_background_removal(request: InvokeRequest) -> BackgroundLayout:
+    """Matte the foreground (see `segment` for the rule); an image with no foreground becomes transparent."""
+    image = params_of(request, BackgroundRemovalParams).image.pixels
+    rgba = np.dstack([image, matte(image)])
+    # Every pixel is protected here (colours must equal the input, alpha is the matte): no caption.
+    return BackgroundLayout(size=request.output_size, caption=CaptionStyle(enabled=False), rgba=rgba)
+
+
+def render_background_removal(layout: BackgroundLayout, rng: np.random.Generator) -> Pixels:
+    """The matted input (the same for any seed: the real task ignores generation settings)."""
+    return layout.rgba

@@ -1,0 +1,89 @@
+"""The readable caption on generated images: task, seed, index and the start of the prompt.
+
+The caption is drawn in a solid box that must lie wholly inside the layout's caption area, so it can never
+touch protected pixels (kept areas of edits, the unmasked part of a try-on). When no spot fits, it is
+left out rather than squeezed into protected pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from validator.types import Pixels
+
+from .layout import BoolMask, CaptionStyle
+
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_GRID = 12  # candidate positions per axis when searching a caption area
+
+
+def caption_text(task: str, seed: int, index: int, prompt: str | None) -> str:
+    """`TEXT_IMAGE seed=12 #0 "a red fox..."` (Hershey fonts have ASCII glyphs only)."""
+    head = f"{task} seed={seed} #{index}"
+    if not prompt:
+        return head
+    ascii_prompt = prompt.encode("ascii", "replace").decode("ascii").replace("\n", " ")
+    return f'{head} "{ascii_prompt}"'
+
+
+def _fit(text: str, scale: float, thickness: int, max_width: int) -> tuple[str, int, int, int]:
+    """Shorten `text` (with an ellipsis) to fit `max_width`; return it with its width, height and baseline."""
+    while True:
+        (tw, th), base = cv2.getTextSize(text, _FONT, scale, thickness)
+        if tw <= max_width or len(text) <= 8:
+            return text, tw, th, base
+        text = text[: max(8, int(len(text) * max_width / tw) - 4)] + '..."'
+
+
+def _spot(area: BoolMask | None, box_w: int, box_h: int, shape: tuple[int, int]) -> tuple[int, int] | None:
+    """Top-left corner of a box_w x box_h box lying wholly in `area`, preferring the bottom-left."""
+    h, w = shape
+    if box_w > w or box_h > h:
+        return None
+    margin = max(4, min(w, h) // 64)
+    if area is None:
+        return (margin, max(0, h - box_h - margin))
+    ys, xs = np.nonzero(area[:: max(1, h // 256), :: max(1, w // 256)])
+    if len(xs) == 0:
+        return None
+    step_y, step_x = max(1, h // 256), max(1, w // 256)
+    x_lo, x_hi = int(xs.min()) * step_x, min(w - box_w, int(xs.max()) * step_x)
+    y_lo, y_hi = int(ys.min()) * step_y, min(h - box_h, int(ys.max()) * step_y)
+    for y in np.linspace(y_hi, y_lo, _GRID).astype(int) if y_hi >= y_lo else []:
+        for x in np.linspace(x_lo, x_hi, _GRID).astype(int) if x_hi >= x_lo else []:
+            if area[y : y + box_h, x : x + box_w].all():
+                return (int(x), int(y))
+    return None
+
+
+def _area_width(area: BoolMask) -> int:
+    cols = np.flatnonzero(area.any(axis=0))
+    return int(cols[-1] - cols[0] + 1) if len(cols) else 0
+
+
+def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> Pixels:
+    """Draw `text` on a copy of `image` inside `style.area`; returns `image` itself if it does not fit."""
+    h, w = image.shape[:2]
+    scale = max(0.35, min(w, h) / 1400.0)
+    thickness = max(1, int(round(scale * 1.6)))
+    pad = max(3, int(8 * scale))
+    avail = w if style.area is None else _area_width(style.area)
+    for _ in range(2):
+        fitted, tw, th, base = _fit(text, scale, thickness, avail - 4 * pad)
+        box_w, box_h = tw + 2 * pad, th + base + 2 * pad
+        spot = _spot(style.area, box_w, box_h, (h, w))
+        if spot is not None:
+            break
+        scale, thickness, pad = scale * 0.6, 1, max(2, pad // 2)
+    if spot is None:
+        return image
+    x, y = spot
+    out = image.copy()
+    patch = np.empty((box_h, box_w, image.shape[2]), dtype=np.uint8)
+    patch[:] = style.box if image.shape[2] == 3 else (*style.box, 255)
+    line = cv2.LINE_AA if style.antialias else cv2.LINE_8
+    ink = style.ink if image.shape[2] == 3 else (*style.ink, 255)
+    cv2.putText(patch, fitted, (pad, pad + th), _FONT, scale, ink, thickness, line)
+    out[y : y + box_h, x : x + box_w] = patch
+    return out

@@ -1,0 +1,110 @@
+"""`generate`: typed request in, PNG images (and the mask) out.
+
+Per request: look up the task in `TASKS`, `prepare` its layout once, then for each image index not in
+`skip` draw a generator from (seed, index, request digest), `render`, caption, and encode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from validator.types import (
+    BackgroundRemovalParams,
+    ColorGuidedGenerationParams,
+    ImageVariationParams,
+    InPaintingParams,
+    InvokeRequest,
+    OutPaintingParams,
+    Pixels,
+    TaskType,
+    TextToImageParams,
+)
+
+from .background import prepare_background_removal, render_background_removal
+from .caption import caption_text, draw_caption
+from .color_guided import prepare_color_guided, render_color_guided
+from .editing import prepare_inpainting, prepare_outpainting, render_edit
+from .layout import AnyTask, BoolMask, Layout, Task
+from .png import encode_png
+from .seeding import image_rng, request_digest
+from .text_image import prepare_text_image, render_text_image
+from .tryon import prepare_virtual_try_on, render_virtual_try_on
+from .variation import prepare_variation, render_variation
+
+TASKS: Mapping[TaskType, AnyTask] = MappingProxyType(
+    {
+        TaskType.TEXT_IMAGE: Task(prepare_text_image, render_text_image),
+        TaskType.COLOR_GUIDED_GENERATION: Task(prepare_color_guided, render_color_guided),
+        TaskType.IMAGE_VARIATION: Task(prepare_variation, render_variation),
+        TaskType.INPAINTING: Task(prepare_inpainting, render_edit),
+        TaskType.OUTPAINTING: Task(prepare_outpainting, render_edit),
+        TaskType.BACKGROUND_REMOVAL: Task(prepare_background_removal, render_background_removal),
+        TaskType.VIRTUAL_TRY_ON: Task(prepare_virtual_try_on, render_virtual_try_on),
+    }
+)
+
+
+@dataclass(frozen=True, eq=False)
+class RenderedImages:
+    """Pixels before encoding: `images[k]` is the k-th image not skipped, `mask` True where edited."""
+
+    images: tuple[Pixels, ...]
+    mask: BoolMask | None
+
+
+@dataclass(frozen=True)
+class GeneratedImages:
+    """PNG bytes for each image index not skipped (in index order) and the mask PNG when requested."""
+
+    images: tuple[bytes, ...]
+    mask: bytes | None
+
+
+def _prompt(request: InvokeRequest) -> str | None:
+    params = request.params
+    if isinstance(params, TextToImageParams | ColorGuidedGenerationParams):
+        return params.text
+    if isinstance(params, ImageVariationParams | InPaintingParams | OutPaintingParams):
+        return params.text
+    if isinstance(params, BackgroundRemovalParams):
+        return None
+    return None
+
+
+def render_images(
+    request: InvokeRequest, *, skip: frozenset[int] = frozenset(), caption: bool = True
+) -> RenderedImages:
+    """Generate the pixels of every image not in `skip` (and the mask used, if the request returns one)."""
+    task = TASKS[request.task_type]
+    layout: Layout = task.prepare(request)
+    digest = request_digest(request)
+    seed, prompt = request.config.seed, _prompt(request)
+    images = []
+    for index in range(request.config.number_of_images):
+        if index in skip:
+            continue
+        pixels = task.render(layout, image_rng(digest, seed, index))
+        if caption and layout.caption.enabled:
+            text = caption_text(request.task_type.value, seed, index, prompt)
+            pixels = draw_caption(pixels, text, layout.caption)
+        images.append(pixels)
+    return RenderedImages(tuple(images), layout.edited if request.returns_mask else None)
+
+
+def mask_pixels(mask: BoolMask) -> Pixels:
+    """The response's mask image: black where edited, white elsewhere, RGB."""
+    grey = np.where(mask, np.uint8(0), np.uint8(255)).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def generate(
+    request: InvokeRequest, *, skip: frozenset[int] = frozenset(), caption: bool = True
+) -> GeneratedImages:
+    """PNG images for `request` (none for indices in `skip`), plus the mask PNG when `returns_mask`."""
+    rendered = render_images(request, skip=skip, caption=caption)
+    mask = None if rendered.mask is None else encode_png(mask_pixels(rendered.mask))
+    return GeneratedImages(tuple(encode_png(pixels) for pixels in rendered.images), mask)

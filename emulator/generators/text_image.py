@@ -1,0 +1,88 @@
+"""TEXT_IMAGE, with and without a condition image (CANNY_EDGE, SEGMENTATION)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from validator.types import ControlMode, ImageSize, InvokeRequest, Pixels, TextToImageParams
+
+from .canvas import paint_small, upscale, work_shape
+from .layout import Layout, params_of
+from .look import Look, look_for
+from .segment import kmeans
+
+# Canny hysteresis thresholds for condition images (OpenCV's documented 1:2 ratio).
+CANNY_LOW, CANNY_HIGH = 80, 160
+SEGMENT_CLUSTERS = 6
+_EDGE_INK = np.array([18, 18, 26], dtype=np.float32)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TextImageLayout(Layout):
+    """The prompt's look, plus the condition image's analysis when one was sent."""
+
+    look: Look
+    strength: float = 0.0
+    condition: npt.NDArray[np.uint8] | None = None  # condition image at working size
+    edges: npt.NDArray[np.intp] | None = None  # flat indices of Canny edge pixels at output size
+    segments: npt.NDArray[np.intp] | None = None  # cluster label per working-size pixel
+
+
+def canny_edges(pixels: Pixels, size: ImageSize) -> npt.NDArray[np.bool_]:
+    """Canny edges of `pixels` resized to `size`."""
+    resized = cv2.resize(pixels, (size.width, size.height), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(resized, cv2.COLOR_RGB2GRAY)
+    return np.asarray(cv2.Canny(grey, CANNY_LOW, CANNY_HIGH) > 0)
+
+
+def _segments(small: Pixels) -> npt.NDArray[np.intp]:
+    """Colour clusters of the condition image (median-filtered so regions are solid)."""
+    lab = cv2.cvtColor(cv2.medianBlur(small, 5), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    _, labels = kmeans(lab, SEGMENT_CLUSTERS)
+    return labels.reshape(small.shape[:2])
+
+
+def prepare_text_image(request: InvokeRequest) -> TextImageLayout:
+    """Derive the look from every text parameter; analyse the condition image once."""
+    params = params_of(request, TextToImageParams)
+    config, size = request.config, request.output_size
+    look = look_for(params.text, params.negative_text, params.style, config.quality, config.cfg_scale)
+    if params.condition_image is None:
+        return TextImageLayout(size=size, look=look)
+    h, w = work_shape(size)
+    small = np.asarray(
+        cv2.resize(params.condition_image.pixels, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8
+    )
+    strength = params.control_strength if params.control_strength is not None else 0.7
+    if params.control_mode is ControlMode.SEGMENTATION:
+        return TextImageLayout(size=size, look=look, strength=strength, segments=_segments(small))
+    edges = np.flatnonzero(canny_edges(params.condition_image.pixels, size))
+    return TextImageLayout(size=size, look=look, strength=strength, condition=small, edges=edges)
+
+
+def _segment_colours(look: Look, count: int) -> npt.NDArray[np.float32]:
+    """Distinct colours, one per segment: the palette first, then evenly spread greys."""
+    extra = np.linspace(40, 220, max(0, count - len(look.palette)), dtype=np.float32)
+    return np.concatenate([look.palette, np.repeat(extra[:, None], 3, axis=1)])[:count]
+
+
+def render_text_image(layout: TextImageLayout, rng: np.random.Generator) -> Pixels:
+    """Paint the prompt's picture, then let the condition image steer it by `controlStrength`."""
+    small = paint_small(layout.look, layout.size, rng).astype(np.float32)
+    s = np.float32(layout.strength)
+    if layout.segments is not None:
+        colours = _segment_colours(layout.look, SEGMENT_CLUSTERS)
+        small = (1 - s) * small + s * colours[layout.segments]
+    elif layout.condition is not None:
+        # The composition follows the condition image; the edges themselves are inked below at full size.
+        small = (1 - s / 2) * small + (s / 2) * layout.condition.astype(np.float32)
+    image = upscale(np.clip(small, 0, 255).astype(np.uint8), layout.size)
+    if layout.edges is not None and len(layout.edges):
+        flat = image.reshape(-1, 3)
+        inked = (1 - s) * flat[layout.edges].astype(np.float32) + s * _EDGE_INK
+        flat[layout.edges] = np.clip(inked, 0, 255).astype(np.uint8)
+    return image
