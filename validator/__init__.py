@@ -1,5 +1,18 @@
-"""Offline validator for Amazon Bedrock image-generation requests (Nova Canvas, Titan Image Generator)."""
+"""Offline validator for Amazon Bedrock image-generation requests (Nova Canvas, Titan Image Generator).
 
+Entry points: `validate_request` (the whole non-network part of InvokeModel, in Bedrock's order),
+`validate_body`, `resolve_model_id`, `check_headers`, `iter_request_errors`, `is_valid_request`. The contract
+itself is data in `validator.spec`.
+"""
+
+from validator.api import (
+    check_headers,
+    is_valid_request,
+    iter_request_errors,
+    resolve_model_id,
+    validate_body,
+    validate_request,
+)
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
 from validator.types import InvokeRequest, ModelId, TaskType
 
@@ -11,4 +24,10 @@ __all__ = [
     "ModelId",
     "RequestReport",
     "TaskType",
+    "check_headers",
+    "is_valid_request",
+    "iter_request_errors",
+    "resolve_model_id",
+    "validate_body",
+    "validate_request",
 ]

@@ -1,0 +1,210 @@
+"""Build the typed, defaulted `InvokeRequest` from a valid body (CONTRACT.md §4, §8.1, D5-D8, D22, D25).
+
+Runs only after the schema and semantic stages passed; defaults come from the `validator.spec` fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Final
+
+from validator.spec import Field, ModelSpec, TaskSpec
+from validator.types import (
+    BackgroundRemovalParams,
+    ColorGuidedGenerationParams,
+    ControlMode,
+    Exclusion,
+    GarmentBasedMask,
+    GarmentClass,
+    GarmentStyling,
+    ImageGenerationConfig,
+    ImageSize,
+    ImageVariationParams,
+    InPaintingParams,
+    InputImage,
+    InvokeRequest,
+    LongSleeveStyle,
+    MaskExclusions,
+    MaskShape,
+    MaskType,
+    MergeStyle,
+    OuterLayerStyle,
+    OutPaintingMode,
+    OutPaintingParams,
+    PromptBasedMask,
+    Quality,
+    Style,
+    TaskParams,
+    TaskType,
+    TextToImageParams,
+    TuckingStyle,
+    VirtualTryOnParams,
+)
+
+Json = dict[str, Any]
+Images = Mapping[str, InputImage]
+
+
+def _get(obj: Json, f: Field, name: str) -> Any:
+    """The sent value of `name`, or its spec default."""
+    return obj.get(name, f.by_name[name].default)
+
+
+def _float(value: object) -> float:
+    assert isinstance(value, int | float | Decimal)
+    return float(value)
+
+
+def _config(doc: Json, task: TaskSpec, spec: ModelSpec) -> ImageGenerationConfig:
+    d = spec.defaults
+    sent: Json = {} if task.config_ignored else doc.get("imageGenerationConfig", {})  # D8
+    f = task.root.by_name["imageGenerationConfig"]
+    ignore_dims = task.dims_ignored  # D7: sent width/height are ignored on editing tasks
+    return ImageGenerationConfig(
+        width=d.width if ignore_dims else _get(sent, f, "width"),
+        height=d.height if ignore_dims else _get(sent, f, "height"),
+        quality=Quality(_get(sent, f, "quality")),
+        cfg_scale=_float(_get(sent, f, "cfgScale")),
+        number_of_images=_get(sent, f, "numberOfImages"),
+        seed=_get(sent, f, "seed"),
+    )
+
+
+def _text_image(p: Json, f: Field, base: str, images: Images) -> TaskParams:
+    condition = images.get(f"{base}/conditionImage")
+    style = p.get("style")
+    return TextToImageParams(
+        text=p["text"],
+        negative_text=p.get("negativeText"),
+        style=Style(style) if style is not None else None,
+        condition_image=condition,
+        # D6: control defaults apply only when conditioning is on.
+        control_mode=ControlMode(_get(p, f, "controlMode")) if condition is not None else None,
+        control_strength=_float(_get(p, f, "controlStrength")) if condition is not None else None,
+    )
+
+
+def _color(p: Json, f: Field, base: str, images: Images) -> TaskParams:
+    return ColorGuidedGenerationParams(
+        text=p["text"],
+        colors=tuple(p["colors"]),
+        negative_text=p.get("negativeText"),
+        reference_image=images.get(f"{base}/referenceImage"),
+    )
+
+
+def _variation(p: Json, f: Field, base: str, images: Images) -> TaskParams:
+    return ImageVariationParams(
+        images=tuple(images[f"{base}/images/{i}"] for i in range(len(p["images"]))),
+        similarity_strength=_float(_get(p, f, "similarityStrength")),
+        text=p.get("text"),
+        negative_text=p.get("negativeText"),
+    )
+
+
+def _inpainting(p: Json, f: Field, base: str, images: Images) -> TaskParams:
+    return InPaintingParams(
+        image=images[f"{base}/image"],
+        mask_prompt=p.get("maskPrompt"),
+        mask_image=images.get(f"{base}/maskImage"),
+        text=p.get("text"),
+        negative_text=p.get("negativeText"),
+        return_mask=p.get("returnMask", False),
+    )
+
+
+def _outpainting(p: Json, f: Field, base: str, images: Images) -> TaskParams:
+    return OutPaintingParams(
+        image=images[f"{base}/image"],
+        mask_prompt=p.get("maskPrompt"),
+        mask_image=images.get(f"{base}/maskImage"),
+        text=p.get("text"),
+        negative_text=p.get("negativeText"),
+        out_painting_mode=OutPaintingMode(_get(p, f, "outPaintingMode")),
+        return_mask=p.get("returnMask", False),
+    )
+
+
+def _background(p: Json, f: Field, base: str, images: Images) -> TaskParams:
+    return BackgroundRemovalParams(image=images[f"{base}/image"])
+
+
+def _garment(p: Json, f: Field) -> GarmentBasedMask | None:
+    g = p.get("garmentBasedMask")
+    if g is None:
+        return None
+    gf = f.by_name["garmentBasedMask"]
+    styling: Json = g.get("garmentStyling", {})
+    sf = gf.by_name["garmentStyling"]
+    sleeve, tuck = styling.get("longSleeveStyle"), styling.get("tuckingStyle")
+    return GarmentBasedMask(
+        garment_class=GarmentClass(g["garmentClass"]),
+        mask_shape=MaskShape(_get(g, gf, "maskShape")),
+        garment_styling=GarmentStyling(
+            long_sleeve_style=LongSleeveStyle(sleeve) if sleeve is not None else None,
+            tucking_style=TuckingStyle(tuck) if tuck is not None else None,
+            outer_layer_style=OuterLayerStyle(_get(styling, sf, "outerLayerStyle")),
+        ),
+    )
+
+
+def _prompt_mask(p: Json, f: Field) -> PromptBasedMask | None:
+    m = p.get("promptBasedMask")
+    if m is None:
+        return None
+    return PromptBasedMask(m["maskPrompt"], MaskShape(_get(m, f.by_name["promptBasedMask"], "maskShape")))
+
+
+def _exclusions(p: Json, f: Field) -> MaskExclusions:
+    e: Json = p.get("maskExclusions", {})
+    ef = f.by_name["maskExclusions"]
+    return MaskExclusions(
+        preserve_body_pose=Exclusion(_get(e, ef, "preserveBodyPose")),
+        preserve_hands=Exclusion(_get(e, ef, "preserveHands")),
+        preserve_face=Exclusion(_get(e, ef, "preserveFace")),
+    )
+
+
+def _try_on(p: Json, f: Field, base: str, images: Images) -> TaskParams:
+    return VirtualTryOnParams(
+        source_image=images[f"{base}/sourceImage"],
+        reference_image=images[f"{base}/referenceImage"],
+        mask_type=MaskType(p["maskType"]),
+        image_based_mask=images.get(f"{base}/imageBasedMask/maskImage"),
+        garment_based_mask=_garment(p, f),
+        prompt_based_mask=_prompt_mask(p, f),
+        mask_exclusions=_exclusions(p, f),
+        merge_style=MergeStyle(_get(p, f, "mergeStyle")),
+        return_mask=p.get("returnMask", False),
+    )
+
+
+_Builder = Callable[[Json, Field, str, Images], TaskParams]
+
+_BUILDERS: Final[Mapping[TaskType, _Builder]] = MappingProxyType(
+    {
+        TaskType.TEXT_IMAGE: _text_image,
+        TaskType.COLOR_GUIDED_GENERATION: _color,
+        TaskType.IMAGE_VARIATION: _variation,
+        TaskType.INPAINTING: _inpainting,
+        TaskType.OUTPAINTING: _outpainting,
+        TaskType.BACKGROUND_REMOVAL: _background,
+        TaskType.VIRTUAL_TRY_ON: _try_on,
+    }
+)
+
+
+def build_request(doc: Json, task: TaskSpec, spec: ModelSpec, images: Images) -> InvokeRequest:
+    """The typed request the model would run, with every default filled in."""
+    params_field = task.params
+    params = _BUILDERS[task.task_type](doc[task.params_key], params_field, f"#/{task.params_key}", images)
+    config = _config(doc, task, spec)
+    if task.output_from is None:
+        size = ImageSize(config.width, config.height)
+    else:
+        size = images["#/" + "/".join(task.output_from)].size
+    return InvokeRequest(
+        model=spec.model, task_type=task.task_type, params=params, config=config, output_size=size
+    )

@@ -1,0 +1,205 @@
+"""The semantic stage (CONTRACT.md §2.4 step 11, §3.5, §4, §5, §7.3).
+
+Runs only on bodies that passed the schema stage, so every value has its schema type. The cross-field rules
+listed in `TaskSpec.rules` run first, in §7.3 table order; then every image field, in §3 table order (array
+items by index), each through BASE64 → FORMAT → DEPTH → ALPHA → size → MASK-SIZE → MASK-COLORS. Every
+independent failure is collected (at most one per image, and at most one output-size failure); the first is
+the one Bedrock reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, Final
+
+from validator._images import check_image
+from validator._render import semantic
+from validator.report import ContractError
+from validator.spec import Field, Kind, ModelSpec, TaskSpec
+from validator.types import ImageSize, InputImage
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SemanticResult:
+    """All semantic failures, plus every decoded image keyed by pointer (for building the typed request)."""
+
+    errors: tuple[ContractError, ...]
+    images: Mapping[str, InputImage]
+
+
+def _error(pointer: str, rule: str, **parts: object) -> ContractError:
+    return ContractError(stage="semantic", pointer=pointer, keyword=rule, detail=semantic(rule, **parts))
+
+
+# --- cross-field rules (§3.5); each returns its failures ---
+
+_VTO_OBJECTS: Final = {"IMAGE": "imageBasedMask", "GARMENT": "garmentBasedMask", "PROMPT": "promptBasedMask"}
+
+
+def _vto_missing(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+    mask_type = params["maskType"]
+    obj = _VTO_OBJECTS[mask_type]
+    if obj in params:
+        return []
+    return [_error("#/virtualTryOnParams", "SEM-VTO-MASK-MISSING", mask_type=mask_type, obj=obj)]
+
+
+def _vto_stray(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+    mask_type = params["maskType"]
+    return [
+        _error("#/virtualTryOnParams", "SEM-VTO-MASK-STRAY", obj=obj, owner=owner, mask_type=mask_type)
+        for owner, obj in _VTO_OBJECTS.items()
+        if owner != mask_type and obj in params
+    ]
+
+
+def _mask_both(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+    if "maskPrompt" in params and "maskImage" in params:
+        return [_error("", "SEM-MASK-BOTH")]  # pointer filled in by _cross_field
+    return []
+
+
+def _mask_none(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+    if "maskPrompt" not in params and "maskImage" not in params:
+        return [_error("", "SEM-MASK-NONE")]
+    return []
+
+
+def _control(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+    if ("controlMode" in params or "controlStrength" in params) and "conditionImage" not in params:
+        return [_error("#/textToImageParams", "SEM-CONTROL-NO-IMAGE")]
+    return []
+
+
+def _output_size(config: Json, spec: ModelSpec) -> tuple[int, int]:
+    return config.get("width", spec.defaults.width), config.get("height", spec.defaults.height)
+
+
+def _size_error(config: Json, spec: ModelSpec) -> ContractError | None:
+    """§4: the first failing output-size rule (Nova §4.1 in order, width before height; Titan §4.2)."""
+    w, h = _output_size(config, spec)
+    if spec.titan_sizes is not None:
+        if (w, h) in spec.titan_sizes:
+            return None
+        return _error("#/imageGenerationConfig", "SEM-SIZE-TITAN", w=w, h=h)
+    lim = spec.nova_output
+    assert lim is not None and lim.step is not None
+    for name, value in (("width", w), ("height", h)):
+        if not lim.min_side <= value <= lim.max_side:
+            pointer = f"#/imageGenerationConfig/{name}"
+            return _error(pointer, "SEM-SIZE-RANGE", low=lim.min_side, high=lim.max_side, value=value)
+    for name, value in (("width", w), ("height", h)):
+        if value % lim.step:
+            return _error(f"#/imageGenerationConfig/{name}", "SEM-SIZE-STEP", step=lim.step, value=value)
+    if max(w, h) > lim.max_ratio * min(w, h):
+        return _error("#/imageGenerationConfig", "SEM-SIZE-RATIO", ratio=lim.max_ratio, w=w, h=h)
+    if w * h > lim.max_pixels:
+        return _error(
+            "#/imageGenerationConfig", "SEM-SIZE-PIXELS", limit=lim.max_pixels, w=w, h=h, pixels=w * h
+        )
+    return None
+
+
+def _sizes(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+    error = _size_error(config, spec)
+    return [] if error is None else [error]
+
+
+def _covered(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+    """Nova's later size rules: `_sizes` checks them in order under SEM-SIZE-RANGE (one error at most)."""
+    return []
+
+
+_Rule = Callable[[Json, Json, ModelSpec], list[ContractError]]
+
+#: §7.3 rule id → check. The SEM-SIZE-* ids share one check, which reports only the first failing size rule.
+RULES: Final[Mapping[str, _Rule]] = MappingProxyType(
+    {
+        "SEM-VTO-MASK-MISSING": _vto_missing,
+        "SEM-VTO-MASK-STRAY": _vto_stray,
+        "SEM-MASK-BOTH": _mask_both,
+        "SEM-MASK-NONE": _mask_none,
+        "SEM-CONTROL-NO-IMAGE": _control,
+        "SEM-SIZE-RANGE": _sizes,
+        "SEM-SIZE-STEP": _covered,
+        "SEM-SIZE-RATIO": _covered,
+        "SEM-SIZE-PIXELS": _covered,
+        "SEM-SIZE-TITAN": _sizes,
+    }
+)
+
+
+def _cross_field(doc: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
+    params: Json = doc[task.params_key]
+    config: Json = doc.get("imageGenerationConfig", {})
+    errors: list[ContractError] = []
+    for rule_id in task.rules:
+        errors += RULES[rule_id](params, config, spec)
+    # Rules that belong to a params object with several possible names get their pointer here.
+    return [replace(e, pointer=f"#/{task.params_key}") if not e.pointer else e for e in errors]
+
+
+# --- image fields (§5) ---
+
+
+def _image_fields(value: object, f: Field, pointer: str) -> Iterator[tuple[str, str, Field]]:
+    """Yield (pointer, base64 text, field) for every image value present, in §3 table order."""
+    if f.kind is Kind.IMAGE and isinstance(value, str):
+        yield pointer, value, f
+    elif f.kind is Kind.ARRAY and f.items is not None and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _image_fields(item, f.items, f"{pointer}/{index}")
+    elif f.kind is Kind.OBJECT and isinstance(value, dict):
+        for child in f.fields:
+            if child.name in value:
+                yield from _image_fields(value[child.name], child, f"{pointer}/{child.name}")
+
+
+def _check_images(
+    doc: Json, task: TaskSpec, spec: ModelSpec, errors: list[ContractError]
+) -> dict[str, InputImage]:
+    params = task.params
+    images: dict[str, InputImage] = {}
+    sizes: dict[str, ImageSize] = {}
+    for pointer, text, f in _image_fields(doc[params.name], params, f"#/{params.name}"):
+        checked = check_image(text, pointer, spec, mask=f.mask_of is not None)
+        if checked.size is not None:
+            sizes[pointer] = checked.size
+        if checked.error is not None:
+            errors.append(checked.error)
+            continue
+        assert checked.image is not None and checked.size is not None
+        mask_error = _mask_error(f, pointer, checked.size, checked.bad_mask_pixels, sizes)
+        if mask_error is not None:
+            errors.append(mask_error)
+            continue
+        images[pointer] = checked.image
+    return images
+
+
+def _mask_error(
+    f: Field, pointer: str, size: ImageSize, bad: int, sizes: Mapping[str, ImageSize]
+) -> ContractError | None:
+    if f.mask_of is None:
+        return None
+    image_pointer = "#/" + "/".join(f.mask_of)
+    target = sizes.get(image_pointer)
+    if target is not None and target != size:
+        return _error(
+            pointer, "SEM-MASK-SIZE", image=image_pointer, iw=target.width, ih=target.height,
+            w=size.width, h=size.height,
+        )  # fmt: skip
+    if bad:
+        return _error(pointer, "SEM-MASK-COLORS", n=bad)
+    return None
+
+
+def check_semantic(doc: Json, task: TaskSpec, spec: ModelSpec) -> SemanticResult:
+    """Run every §7.3 rule on a schema-valid body."""
+    errors = _cross_field(doc, task, spec)
+    images = _check_images(doc, task, spec, errors)
+    return SemanticResult(errors=tuple(errors), images=MappingProxyType(images))

@@ -1,0 +1,63 @@
+"""Body warnings (CONTRACT.md §8.8, D7, D8, D19): accepted inputs that are probably mistakes.
+
+Warnings never change the verdict. They are computed for bodies that passed the schema stage (so every value
+has its schema type); W-CT-OCTET comes from the header check (`validator._headers`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from validator._render import warning
+from validator.report import ContractWarning
+from validator.spec import TaskSpec
+from validator.types import InputImage
+
+# Whole words, any case (§8.8 W-NEGATION).
+_NEGATION: Final = re.compile(r"\b(no|not|without)\b", re.IGNORECASE)
+
+
+def body_warnings(
+    doc: dict[str, Any], task: TaskSpec, images: Mapping[str, InputImage]
+) -> list[ContractWarning]:
+    """W-CONFIG-IGNORED, W-DIM-IGNORED and W-NEGATION for a schema-valid body, in that order."""
+    found: list[ContractWarning] = []
+    config = doc.get("imageGenerationConfig")
+    if config is not None and task.config_ignored:
+        found.append(
+            ContractWarning("W-CONFIG-IGNORED", "#/imageGenerationConfig", warning("W-CONFIG-IGNORED"))
+        )
+    elif config is not None and task.dims_ignored:
+        found += _dims_ignored(config, task, images)
+    found += _negations(doc[task.params_key], task.params_key)
+    return found
+
+
+def _dims_ignored(
+    config: dict[str, Any], task: TaskSpec, images: Mapping[str, InputImage]
+) -> list[ContractWarning]:
+    assert task.output_from is not None
+    image = images.get("#/" + "/".join(task.output_from))
+    size = str(image.size) if image is not None else "(undecoded)"
+    return [
+        ContractWarning(
+            "W-DIM-IGNORED",
+            f"#/imageGenerationConfig/{name}",
+            warning("W-DIM-IGNORED", name=name, task=task.task_type.value, size=size),
+        )
+        for name in ("width", "height")
+        if name in config
+    ]
+
+
+def _negations(params: dict[str, Any], params_key: str) -> list[ContractWarning]:
+    found = []
+    for name, template in (("text", "W-NEGATION-TEXT"), ("negativeText", "W-NEGATION-NEGATIVE")):
+        value = params.get(name)
+        match = _NEGATION.search(value) if isinstance(value, str) else None
+        if match is not None:
+            message = warning(template, word=match.group(0))
+            found.append(ContractWarning("W-NEGATION", f"#/{params_key}/{name}", message))
+    return found

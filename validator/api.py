@@ -1,0 +1,143 @@
+"""Public entry points of the validator (CONTRACT.md §2.4, §8.8).
+
+`validate_request` runs, in the emulator's order, the steps that do not need a network: body size (step 3),
+model id (4), Content-Type (7), Accept (8), JSON parse (9), schema (10) and semantic checks (11). It returns a
+`RequestReport` whose `error` is exactly what Bedrock (and the emulator) would answer. `validate_body` runs
+steps 9-11 for an already-resolved model. None of them ever raises on bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from validator._build import build_request
+from validator._headers import check_headers
+from validator._parse import normalise_object, parse_body
+from validator._render import schema_message
+from validator._resolve import resolve_model_id
+from validator._schema import check_schema
+from validator._semantic import check_semantic
+from validator._warnings import body_warnings
+from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
+from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
+from validator.spec import MODEL_SPECS
+from validator.types import ModelId
+
+__all__ = ["check_headers", "is_valid_request", "iter_request_errors", "resolve_model_id", "validate_body",
+           "validate_request"]  # fmt: skip
+
+_DEFAULT_MODEL = ModelId.NOVA_CANVAS.value
+_SERVED = frozenset(m.value for m in ModelId)
+
+
+def _validation(message: str) -> BedrockError:
+    return BedrockError(exception="ValidationException", status=400, message=message)
+
+
+def _rejected(
+    model: ModelId | None,
+    message: str,
+    errors: tuple[ContractError, ...],
+    warnings: tuple[ContractWarning, ...] = (),
+) -> RequestReport:
+    return RequestReport(
+        model=model, error=_validation(message), errors=errors, warnings=warnings, request=None
+    )
+
+
+def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        return parse_body(body)
+    return normalise_object(body)
+
+
+def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestReport:
+    """§2.4 steps 9-11 for a resolved model: strict parse, schema (all violations), semantic checks."""
+    spec = MODEL_SPECS.get(ModelId(model)) if model in _SERVED else None
+    if spec is None:
+        problem = ContractError("protocol", "", "modelId", "not a served model")
+        return _rejected(None, INVALID_MODEL_ID, (problem,))
+    doc, reason = _parse(body)
+    if doc is None:
+        return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
+    task, schema_errors = check_schema(doc, spec)
+    if schema_errors or task is None:
+        return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors))
+    result = check_semantic(doc, task, spec)
+    warnings = tuple(body_warnings(doc, task, result.images))
+    if result.errors:
+        return _rejected(spec.model, result.errors[0].text, result.errors, warnings)
+    request = build_request(doc, task, spec, result.images)
+    return RequestReport(model=spec.model, error=None, errors=(), warnings=warnings, request=request)
+
+
+def _body_size(body: object) -> int:
+    if isinstance(body, bytes | bytearray | memoryview):
+        return len(body) if not isinstance(body, memoryview) else body.nbytes
+    if isinstance(body, str):
+        return len(body.encode("utf-8", "surrogatepass"))
+    return 0  # a parsed object has no wire size
+
+
+def validate_request(
+    body: bytes | str | object,
+    model_id: str = _DEFAULT_MODEL,
+    *,
+    headers: Mapping[str, str] | None = None,
+    strict_content_type: bool = False,
+    aliases: Mapping[str, str] | None = None,
+) -> RequestReport:
+    """Validate one InvokeModel request; the report's `error` is what Bedrock would answer (§2.4 order).
+
+    `model_id` may use any §2.3 form (already percent-decoded); `aliases` maps application-inference-profile
+    ARNs (or their ids) to canonical ids. `body` may be bytes, str or an already-parsed dict.
+    """
+    if _body_size(body) > MAX_BODY_BYTES:
+        problem = ContractError("protocol", "#", "SEM-BODY-SIZE", BODY_TOO_LARGE)
+        return _rejected(None, BODY_TOO_LARGE, (problem,))
+    model = resolve_model_id(model_id, aliases)
+    if model is None:
+        return _rejected(
+            None, INVALID_MODEL_ID, (ContractError("protocol", "", "modelId", INVALID_MODEL_ID),)
+        )
+    header_warnings: tuple[ContractWarning, ...] = ()
+    if headers is not None:
+        header_error, header_warnings = check_headers(headers, strict_content_type=strict_content_type)
+        if header_error is not None:
+            problem = ContractError("protocol", "", "header", header_error.message)
+            return _rejected(model, header_error.message, (problem,), header_warnings)
+    report = validate_body(body, model)
+    if header_warnings:
+        return RequestReport(report.model, report.error, report.errors, header_warnings + report.warnings,
+                             report.request)  # fmt: skip
+    return report
+
+
+def iter_request_errors(
+    body: bytes | str | object,
+    model_id: str = _DEFAULT_MODEL,
+    *,
+    headers: Mapping[str, str] | None = None,
+    strict_content_type: bool = False,
+    aliases: Mapping[str, str] | None = None,
+) -> Iterator[ContractError]:
+    """Every error `validate_request` finds, first (the one Bedrock reports) first."""
+    report = validate_request(
+        body, model_id, headers=headers, strict_content_type=strict_content_type, aliases=aliases
+    )
+    yield from report.errors
+
+
+def is_valid_request(
+    body: bytes | str | object,
+    model_id: str = _DEFAULT_MODEL,
+    *,
+    headers: Mapping[str, str] | None = None,
+    strict_content_type: bool = False,
+    aliases: Mapping[str, str] | None = None,
+) -> bool:
+    """True when Bedrock would accept the request."""
+    return validate_request(
+        body, model_id, headers=headers, strict_content_type=strict_content_type, aliases=aliases
+    ).valid
