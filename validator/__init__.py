@@ -1,8 +1,8 @@
 """Offline validator for Amazon Bedrock image-generation requests (Nova Canvas, Titan Image Generator).
 
 Entry points: `validate_request` (the whole non-network part of InvokeModel, in Bedrock's order),
-`validate_body`, `resolve_model_id`, `check_headers`, `iter_request_errors`, `is_valid_request`. The contract
-itself is data in `validator.spec`.
+`validate_body`, `resolve_model_id`, `check_headers`, `iter_request_errors`, `is_valid_request`, and
+`validate_response` for success bodies. The contract itself is data in `validator.spec`.
 """
 
 from validator.api import (
@@ -14,6 +14,7 @@ from validator.api import (
     validate_request,
 )
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
+from validator.response import ResponseReport, validate_response
 from validator.types import InvokeRequest, ModelId, TaskType
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "InvokeRequest",
     "ModelId",
     "RequestReport",
+    "ResponseReport",
     "TaskType",
     "check_headers",
     "is_valid_request",
@@ -30,4 +32,5 @@ __all__ = [
     "resolve_model_id",
     "validate_body",
     "validate_request",
+    "validate_response",
 ]
