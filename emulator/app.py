@@ -1,0 +1,54 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib import metadata
+
+from flask import Flask
+
+from emulator import errors, routes, testdouble
+from emulator.cache import LRUCache
+from emulator.config import EmulatorConfig
+from validator.types import InputImage
+
+# Finished responses can be megabytes (five 2048x2048 PNGs); bound the cache by bytes as well as entries.
+RESPONSE_CACHE_BYTES = 256 * 1024 * 1024
+REPORT_CACHE_BYTES = 64 * 1024 * 1024
+
+
+def create_app(config: EmulatorConfig | None = None) -> Flask:
+    """Build the emulator: Bedrock Runtime routes, the test double's control API, one error handler."""
+    config = config if config is not None else EmulatorConfig()
+    app = Flask("emulator")
+    app.config["EMULATOR"] = config
+    hooks = testdouble.install(app, config)
+    app.extensions[routes.STATE_KEY] = routes.EmulatorState(
+        config=config,
+        hooks=hooks,
+        version=_version(),
+        responses=LRUCache(config.response_cache_size, RESPONSE_CACHE_BYTES, len),
+        # A report holds the decoded input images; its body length is a fair proxy for its size.
+        reports=LRUCache(config.response_cache_size, REPORT_CACHE_BYTES, _report_size),
+    )
+    app.register_blueprint(routes.bp)
+    app.register_error_handler(Exception, errors.handle_error)
+    return app
+
+
+def _report_size(cached: routes.CachedReport) -> int:
+    """Roughly the memory a cached report holds: its decoded input images dominate."""
+    req = cached.report.request
+    if req is None:
+        return 1024
+    values = [getattr(req.params, f.name) for f in dataclasses.fields(req.params)]
+    images = [v for v in values if isinstance(v, InputImage)]
+    images += [i for v in values if isinstance(v, tuple) for i in v if isinstance(i, InputImage)]
+    return 1024 + sum(image.pixels.nbytes for image in images)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("nova-canvas-emulator")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

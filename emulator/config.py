@@ -1,0 +1,199 @@
+"""The emulator's configuration: one frozen object, built once, passed to `create_app`.
+
+Three sources, in increasing precedence: a YAML/JSON file (`--config FILE`), the environment (variables
+prefixed `NOVA_EMULATOR_`), and command-line flags. `EmulatorConfig.from_env` is the only code in the project
+that reads environment variables; views read the config from the app, never from module globals.
+
+Keys are snake_case, the same in every source (`NOVA_EMULATOR_STRICT_AUTH` is `strict_auth` in a file).
+Keys this module does not know are handed to `TestDoubleConfig.from_mapping` (issue 5's settings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator.testdouble.config import TestDoubleConfig
+from validator.types import ModelId
+
+ENV_PREFIX = "NOVA_EMULATOR_"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def parse_bool(value: object) -> bool:
+    """The one boolean parser: `1/0`, `true/false`, `yes/no`, `on/off` (any case); anything else fails."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"not a boolean: {value!r} (use true/false, 1/0, yes/no or on/off)")
+
+
+def _parse_int(value: object, minimum: int) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"not an integer: {value!r}")
+    number = int(str(value).strip()) if not isinstance(value, int) else value
+    if number < minimum:
+        raise ValueError(f"must be at least {minimum}: {value!r}")
+    return number
+
+
+def _parse_port(value: object) -> int:
+    port = _parse_int(value, 0)
+    if port > 65535:
+        raise ValueError(f"not a TCP port: {value!r}")
+    return port
+
+
+def _parse_pairs(value: object) -> dict[str, str]:
+    """A mapping, or `key=value` pairs separated by commas (ARNs contain `:` and `/` but never `=` or `,`)."""
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    pairs: dict[str, str] = {}
+    for item in str(value).split(","):
+        if not item.strip():
+            continue
+        key, sep, val = item.strip().partition("=")
+        if not sep or not key or not val:
+            raise ValueError(f"expected key=value, got {item!r}")
+        pairs[key] = val
+    return pairs
+
+
+def _parse_aliases(value: object) -> dict[str, str]:
+    """Application inference profiles (ARN or id) mapped to canonical model ids (CONTRACT.md §2.3)."""
+    aliases = _parse_pairs(value)
+    served = {model.value for model in ModelId}
+    for alias, target in aliases.items():
+        if target not in served:
+            raise ValueError(f"alias {alias!r} maps to {target!r}, which is not a served model id")
+    return aliases
+
+
+def _parse_tokens(value: object) -> frozenset[str]:
+    items = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
+    return frozenset(str(item).strip() for item in items if str(item).strip())
+
+
+def _parse_str(value: object) -> str:
+    return str(value)
+
+
+_PARSERS: dict[str, Callable[[Any], object]] = {
+    "host": _parse_str,
+    "port": _parse_port,
+    "workers": lambda v: _parse_int(v, 1),
+    "strict_content_type": parse_bool,
+    "model_aliases": _parse_aliases,
+    "strict_auth": parse_bool,
+    "access_keys": _parse_pairs,
+    "bearer_tokens": _parse_tokens,
+    "caption": parse_bool,
+    "response_cache_size": lambda v: _parse_int(v, 0),
+    "fault_header_enabled": parse_bool,
+    "access_log": parse_bool,
+}
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Every setting of the emulator, with its default.
+
+    * `strict_content_type`: reject `application/octet-stream` (CONTRACT.md §2.5.1, D20).
+    * `model_aliases`: application inference-profile ARNs or ids → canonical model ids (§2.3).
+    * `strict_auth`, `access_keys` (access key id → secret), `bearer_tokens`: §2.5.3 strict mode, with SigV4
+      signatures verified against the configured secrets.
+    * `caption`: let the generators draw the prompt into the picture.
+    * `response_cache_size`: finished generations kept per worker (0 disables the cache).
+    * `fault_header_enabled`: test-only; a request header `x-emulator-fault: <ExceptionName>` forces that
+      exception at the fault-injection point (after §2.4 step 6). Off by default: real clients never send it.
+    * `access_log`: one log line per request on stderr.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    strict_content_type: bool = False
+    model_aliases: Mapping[str, str] = field(default_factory=dict)
+    strict_auth: bool = False
+    access_keys: Mapping[str, str] = field(default_factory=dict)
+    bearer_tokens: frozenset[str] = frozenset()
+    caption: bool = True
+    response_cache_size: int = 128
+    fault_header_enabled: bool = False
+    access_log: bool = True
+    testdouble: TestDoubleConfig = field(default_factory=TestDoubleConfig)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> EmulatorConfig:
+        """Build from snake_case keys; other keys and a nested `testdouble` mapping are the test double's."""
+        own: dict[str, object] = {}
+        rest: dict[str, Any] = {}
+        for key, value in values.items():
+            if key in _PARSERS:
+                try:
+                    own[key] = _PARSERS[key](value)
+                except ValueError as exc:
+                    raise ValueError(f"setting {key}: {exc}") from None
+            elif key == "testdouble" and isinstance(value, Mapping):
+                rest.update(value)
+            else:
+                rest[key] = value
+        return cls(**own, testdouble=TestDoubleConfig.from_mapping(rest))  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> EmulatorConfig:
+        """Build from `NOVA_EMULATOR_*` variables; the only reader of the environment in the project."""
+        return cls.from_mapping(env_values(environ))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> EmulatorConfig:
+        """Build from a YAML or JSON file holding one mapping of snake_case keys."""
+        return cls.from_mapping(file_values(path))
+
+    @classmethod
+    def from_sources(
+        cls,
+        *,
+        file: str | Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, object] | None = None,
+    ) -> EmulatorConfig:
+        """Merge file < environment < overrides (command-line flags), then build once."""
+        merged: dict[str, object] = {}
+        if file is not None:
+            merged.update(file_values(file))
+        if environ is not None:
+            merged.update(env_values(environ))
+        merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        return cls.from_mapping(merged)
+
+
+def env_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """The `NOVA_EMULATOR_*` variables as snake_case keys (`NOVA_EMULATOR_STRICT_AUTH` → `strict_auth`)."""
+    return {
+        name[len(ENV_PREFIX) :].lower(): value
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX)
+    }
+
+
+def file_values(path: str | Path) -> dict[str, object]:
+    """Load a YAML or JSON config file; its top level must be a mapping."""
+    text = Path(path).read_text(encoding="utf-8")
+    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{path}: the top level must be a mapping of settings")
+    return {str(key): value for key, value in data.items()}

@@ -1,0 +1,203 @@
+"""The Bedrock error catalogue and the one handler that renders every error (CONTRACT.md §2.8, §2.9).
+
+One tiny class per AWS error type, each with `status_code` and `error_type`; views raise them and
+`handle_error` renders them. Every error response carries `x-amzn-ErrorType: <Name>:<coral namespace>`
+(botocore and the JS SDK take the error code from it; without it boto3 raises a bare `ClientError` with code
+"400"), `Content-Type: application/json` and a compact body `{"message":"..."}`. Anything unexpected becomes a
+JSON `InternalServerException` 500: an HTML 500 page is retried by botocore and then fails to parse.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import ClassVar
+
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+
+from validator import messages
+from validator.report import BedrockError
+
+logger = logging.getLogger("nova_canvas_emulator")
+
+# Not in validator.messages because Bedrock never produces it; it is AWS's generic SigV4 text (JSON services,
+# HTTP 403), used by strict auth when a signature does not verify (issue 3).
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details."
+)
+
+
+class BedrockException(Exception):
+    """Base of the catalogue: an error Bedrock answers with `status_code`, `error_type` and `message`."""
+
+    status_code: ClassVar[int] = 500
+    error_type: ClassVar[str] = "InternalServerException"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else default_message(self.error_type)
+        super().__init__(self.message)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of this error (an instance may override the class's, see `from_bedrock_error`)."""
+        return self.status_code
+
+    @property
+    def name(self) -> str:
+        """The exception name sent in `x-amzn-ErrorType`."""
+        return self.error_type
+
+    def to_bedrock_error(self) -> BedrockError:
+        """The validator's view of this error (recorded on the journal's `Call`)."""
+        return BedrockError(exception=self.name, status=self.status, message=self.message)
+
+    def render(self) -> Response:
+        """The wire response of §2.8 (the request id is added for every response in `routes`)."""
+        body = json.dumps({"message": self.message}, separators=(",", ":"), ensure_ascii=False)
+        response = Response(body.encode(), status=self.status, content_type="application/json")
+        response.headers["x-amzn-ErrorType"] = self.name + messages.ERROR_TYPE_SUFFIX
+        return response
+
+
+def default_message(error_type: str) -> str:
+    """The §7.2/§7.4 default text for an exception name (empty for names without one)."""
+    return messages.DEFAULT_EXCEPTION_MESSAGE.get(error_type, "")
+
+
+class ValidationException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ValidationException"]
+    error_type = "ValidationException"
+
+
+class AccessDeniedException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["AccessDeniedException"]
+    error_type = "AccessDeniedException"
+
+
+class ResourceNotFoundException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ResourceNotFoundException"]
+    error_type = "ResourceNotFoundException"
+
+
+class ModelTimeoutException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ModelTimeoutException"]
+    error_type = "ModelTimeoutException"
+
+
+class ModelErrorException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ModelErrorException"]
+    error_type = "ModelErrorException"
+
+
+class ThrottlingException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ThrottlingException"]
+    error_type = "ThrottlingException"
+
+
+class ModelNotReadyException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ModelNotReadyException"]
+    error_type = "ModelNotReadyException"
+
+
+class ServiceQuotaExceededException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ServiceQuotaExceededException"]
+    error_type = "ServiceQuotaExceededException"
+
+
+class InternalServerException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["InternalServerException"]
+    error_type = "InternalServerException"
+
+
+class ServiceUnavailableException(BedrockException):
+    status_code = messages.EXCEPTION_STATUS["ServiceUnavailableException"]
+    error_type = "ServiceUnavailableException"
+
+
+# Strict authentication (§2.5.3): generic AWS errors, all 403.
+class MissingAuthenticationTokenException(BedrockException):
+    status_code = 403
+    error_type = "MissingAuthenticationTokenException"
+
+
+class InvalidSignatureException(BedrockException):
+    status_code = 403
+    error_type = "InvalidSignatureException"
+
+
+class UnrecognizedClientException(BedrockException):
+    status_code = 403
+    error_type = "UnrecognizedClientException"
+
+
+class UnknownOperationException(BedrockException):
+    """404 for any path or method that is not a Bedrock Runtime operation (§2.2, D24); its body is special."""
+
+    status_code = 404
+    error_type = "UnknownOperationException"
+
+    def render(self) -> Response:
+        body = messages.UNKNOWN_OPERATION_BODY.encode()
+        response = Response(body, status=404, content_type="application/json")
+        response.headers["x-amzn-ErrorType"] = messages.UNKNOWN_OPERATION_ERROR_TYPE
+        return response
+
+
+CATALOGUE: dict[str, type[BedrockException]] = {
+    cls.error_type: cls
+    for cls in (
+        ValidationException,
+        AccessDeniedException,
+        ResourceNotFoundException,
+        ModelTimeoutException,
+        ModelErrorException,
+        ThrottlingException,
+        ModelNotReadyException,
+        ServiceQuotaExceededException,
+        InternalServerException,
+        ServiceUnavailableException,
+        MissingAuthenticationTokenException,
+        InvalidSignatureException,
+        UnrecognizedClientException,
+    )
+}
+
+# The ten exceptions in the botocore model for InvokeModel (§2.9): what fault injection may force.
+MODELLED = frozenset(messages.EXCEPTION_STATUS)
+
+
+class _UncataloguedException(BedrockException):
+    """An error named by a hook that the catalogue does not know: keep its name and status as given."""
+
+    def __init__(self, error: BedrockError) -> None:
+        super().__init__(error.message)
+        self._error = error
+
+    @property
+    def status(self) -> int:
+        return self._error.status
+
+    @property
+    def name(self) -> str:
+        return self._error.exception
+
+
+def from_bedrock_error(error: BedrockError) -> BedrockException:
+    """The catalogue exception for a `BedrockError` from the validator or a hook, with its exact message."""
+    cls = CATALOGUE.get(error.exception)
+    if cls is None or cls.status_code != error.status:
+        return _UncataloguedException(error)
+    return cls(error.message)
+
+
+def handle_error(error: Exception) -> Response | HTTPException:
+    """The one error handler: catalogue errors as §2.8, anything unexpected as a JSON 500, never HTML."""
+    if isinstance(error, BedrockException):
+        return error.render()
+    if isinstance(error, HTTPException) and request.path.startswith("/_emulator/"):
+        return error  # the control API (issue 5) keeps werkzeug's own HTTP errors
+    original = getattr(error, "original_exception", None) or error
+    logger.error("unexpected error on %s %s", request.method, request.path, exc_info=original)
+    return InternalServerException().render()

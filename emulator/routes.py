@@ -1,0 +1,357 @@
+"""Bedrock Runtime routes: raw-path routing (CONTRACT.md §2.2) and one thin view per operation (§2.4).
+
+Every request outside `/_emulator/` gets a `Call` when it arrives (`open_call`); the catch-all `dispatch` view
+routes it on the raw path to one of four operation views through the `VIEWS` table; `close_call` stamps the
+request id and latency headers, hands the call to `Hooks.finalize` and logs one line. Errors are raised as
+`emulator.errors` exceptions and rendered by the one handler there.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote
+
+from flask import Blueprint, Response, current_app, g, request
+
+from emulator import auth, errors
+from emulator.cache import LRUCache, body_digest
+from emulator.config import EmulatorConfig
+from emulator.errors import UnknownOperationException, ValidationException
+from emulator.generators import MaskPromptError, generate
+from emulator.hooks import Call, Hooks
+from validator import check_headers, messages, resolve_model_id, validate_body
+from validator.report import BedrockError, RequestReport
+from validator.types import InvokeRequest, ModelId, TaskType
+
+bp = Blueprint("bedrock_runtime", __name__)
+access_log = logging.getLogger("nova_canvas_emulator.access")
+
+STATE_KEY = "nova_canvas_emulator"
+OPERATIONS = ("invoke", "invoke-with-response-stream", "converse", "converse-stream")
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+CONTROL_PREFIX = "/_emulator/"
+READ_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class CachedReport:
+    """A validation report and the parsed body handed to `Hooks.after_parse` (None when parsing failed)."""
+
+    report: RequestReport
+    parsed: Mapping[str, object] | None
+
+
+@dataclass(frozen=True)
+class EmulatorState:
+    """Per-app state, kept in `app.extensions` (never module-level)."""
+
+    config: EmulatorConfig
+    hooks: Hooks
+    version: str
+    responses: LRUCache[bytes]
+    reports: LRUCache[CachedReport]
+
+
+def state() -> EmulatorState:
+    """The current app's emulator state."""
+    st: EmulatorState = current_app.extensions[STATE_KEY]
+    return st
+
+
+# --- routing (§2.2) ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """The operation named by the last path segment and the modelId before it, percent-decoded once."""
+
+    operation: str | None
+    model_id: str | None
+
+
+def raw_request_path(environ: Mapping[str, Any]) -> tuple[str, bool]:
+    """The request path as sent, and whether it is still percent-encoded.
+
+    Servers that keep the raw target expose it as `RAW_URI` (gunicorn, werkzeug) or `REQUEST_URI` (uWSGI,
+    werkzeug). Granian 2.8 gives only `PATH_INFO`, already decoded once (bytes as latin-1, PEP 3333), so there
+    the modelId must not be decoded again (§2.2 rule 2: exactly once).
+    """
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return str(raw).split("?", 1)[0], True
+    path = str(environ.get("PATH_INFO", ""))
+    return path.encode("latin-1", "replace").decode("utf-8", "replace"), False
+
+
+def parse_route(method: str, path: str, encoded: bool) -> Route:
+    """§2.2 rules 1-4: POST `/model/{modelId}/{operation}`, greedy modelId, no trailing slash."""
+    if method != "POST" or not path.startswith("/model/"):
+        return Route(None, None)
+    model_part, sep, operation = path[len("/model/") :].rpartition("/")
+    if not sep or not model_part or operation not in OPERATIONS:
+        return Route(None, None)
+    return Route(operation, unquote(model_part, errors="replace") if encoded else model_part)
+
+
+@bp.before_app_request
+def open_call() -> None:
+    """Start the `Call` for a Bedrock request (control API requests under `/_emulator/` get none)."""
+    g.started = time.monotonic()
+    if request.path.startswith(CONTROL_PREFIX):
+        return
+    path, encoded = raw_request_path(request.environ)
+    route = parse_route(request.method, path, encoded)
+    g.call = Call(
+        request_id=str(uuid.uuid4()),
+        method=request.method,
+        raw_path=path,
+        operation=route.operation,
+        raw_model_id=route.model_id,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        started=g.started,
+    )
+    g.encoded_path = encoded
+
+
+@bp.after_app_request
+def close_call(response: Response) -> Response:
+    """Stamp §2.7/§2.8 headers, let the test double finalize (journal, connection faults), log one line."""
+    call: Call | None = g.get("call")
+    if call is not None:
+        response.headers["x-amzn-RequestId"] = call.request_id
+        if response.status_code == 200:
+            elapsed_ms = int((time.monotonic() - call.started) * 1000)
+            response.headers["X-Amzn-Bedrock-Invocation-Latency"] = str(elapsed_ms)
+        if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
+            response.headers["Connection"] = "keep-alive"
+        response = state().hooks.finalize(call, response)
+    if state().config.access_log:
+        _log_request(call, response)
+    return response
+
+
+def _log_request(call: Call | None, response: Response) -> None:
+    error_type = response.headers.get("x-amzn-ErrorType", "-").split(":", 1)[0]
+    elapsed_ms = (time.monotonic() - g.get("started", time.monotonic())) * 1000
+    access_log.info(
+        '%s "%s %s %s" %d %s %.1fms %s',
+        request.remote_addr or "-",
+        request.method,
+        call.raw_path if call is not None else request.path,
+        request.environ.get("SERVER_PROTOCOL", "-"),
+        response.status_code,
+        error_type,
+        elapsed_ms,
+        call.request_id if call is not None else "-",
+    )
+
+
+@bp.route("/_emulator/health", methods=["GET"])
+def health() -> Response:
+    """Liveness and identity: the version and the models served."""
+    st = state()
+    body = {
+        "status": "ok",
+        "version": st.version,
+        "models": [m.value for m in ModelId],
+        "aliases": dict(st.config.model_aliases),
+    }
+    return Response(json.dumps(body, separators=(",", ":")), content_type="application/json")
+
+
+@bp.route("/", defaults={"path": ""}, methods=ALL_METHODS)
+@bp.route("/<path:path>", methods=ALL_METHODS)
+def dispatch(path: str) -> Response:
+    """Route on the raw path to the operation's view; anything else is Bedrock's unknown operation."""
+    call: Call | None = g.get("call")
+    if call is None or call.operation is None:
+        raise UnknownOperationException()
+    try:
+        return VIEWS[call.operation](call, state())
+    except errors.BedrockException as exc:
+        call.error = exc.to_bedrock_error()
+        raise
+
+
+# --- the views ---------------------------------------------------------------------------------------------
+
+
+def invoke_model(call: Call, st: EmulatorState) -> Response:
+    """InvokeModel: §2.4 steps 2-13 in order."""
+    body = _preamble(call, st)
+    _inject_faults(call, st)
+    error, warnings = check_headers(call.headers, strict_content_type=st.config.strict_content_type)
+    call.warnings = warnings
+    _raise_if(error)
+    cached = _validate(call, st, body)
+    if cached.parsed is not None:
+        _raise_if(st.hooks.after_parse(call, cached.parsed))
+    _raise_if(cached.report.error)
+    req = cached.report.request
+    assert req is not None  # a report without error always carries the typed request
+    call.request = req
+    _raise_if(st.hooks.moderate_input(call, req))
+    blocked = st.hooks.blocked_images(call, req)
+    payload = _generate(call, st, req, blocked, body_digest(body))
+    return Response(payload, status=200, content_type="application/json")
+
+
+def invoke_model_with_response_stream(call: Call, st: EmulatorState) -> Response:
+    """Image models do not stream (§2.2): answered after model resolution, so bad ids still get theirs."""
+    _preamble(call, st)
+    raise ValidationException(messages.STREAMING_UNSUPPORTED)
+
+
+def converse(call: Call, st: EmulatorState) -> Response:
+    """Converse and ConverseStream: image models are not chat models (§2.2)."""
+    _preamble(call, st)
+    raise ValidationException(messages.CONVERSE_UNSUPPORTED)
+
+
+VIEWS: dict[str, Callable[[Call, EmulatorState], Response]] = {
+    "invoke": invoke_model,
+    "invoke-with-response-stream": invoke_model_with_response_stream,
+    "converse": converse,
+    "converse-stream": converse,
+}
+
+
+# --- pipeline steps ----------------------------------------------------------------------------------------
+
+
+def _raise_if(error: BedrockError | None) -> None:
+    if error is not None:
+        raise errors.from_bedrock_error(error)
+
+
+def _preamble(call: Call, st: EmulatorState) -> bytes:
+    """Steps 2-5, common to every operation: auth, body size, model id, lifecycle. Returns the body."""
+    form = auth.parse_authorization(call.headers.get("authorization"))
+    call.extra["auth"] = form.record()
+    if st.config.strict_auth:
+        auth.check_presented(form, st.config.access_keys, st.config.bearer_tokens)
+    body = read_body(messages.MAX_BODY_BYTES)
+    call.body = body
+    if st.config.strict_auth and form.sigv4 is not None:
+        # Part of step 2, but SigV4 signs the payload hash, so it can only run once the body is in.
+        secret = st.config.access_keys[form.sigv4.access_key_id]
+        auth.verify_signature(form.sigv4, secret, _signed(call, body))
+    model = resolve_model_id(call.raw_model_id or "", st.config.model_aliases)
+    if model is None:
+        raise ValidationException(messages.INVALID_MODEL_ID)
+    call.model = model
+    _raise_if(st.hooks.lifecycle(call))
+    return body
+
+
+def _signed(call: Call, body: bytes) -> auth.SignedRequest:
+    raw_uri = call.raw_path if g.get("encoded_path") else None
+    return auth.SignedRequest(
+        method=call.method,
+        path_candidates=auth.path_candidates(raw_uri, call.raw_path),
+        query=request.environ.get("QUERY_STRING", ""),
+        headers=call.headers,
+        body=body,
+    )
+
+
+def read_body(limit: int) -> bytes:
+    """Step 3: refuse bodies over `limit` bytes from Content-Length, or while reading a body sent without one
+    (chunked, HTTP/2 DATA), never holding more than `limit + 1` bytes."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise ValidationException(messages.BODY_TOO_LARGE)
+    stream = request.stream
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise ValidationException(messages.BODY_TOO_LARGE)
+
+
+def _inject_faults(call: Call, st: EmulatorState) -> None:
+    """The fault-injection point, after step 6 (§2.4, §8.6): the test double's rules, then the test header."""
+    _raise_if(st.hooks.before_body(call))
+    if st.config.fault_header_enabled:
+        name = call.headers.get("x-emulator-fault", "")
+        if name in errors.MODELLED:
+            raise errors.CATALOGUE[name]()
+
+
+def _validate(call: Call, st: EmulatorState, body: bytes) -> CachedReport:
+    """Steps 9-11 through the validator; deterministic per model and raw body, so cached."""
+    assert call.model is not None
+    key = (call.model, body_digest(body))
+    cached = st.reports.get(key)
+    if cached is None:
+        report = validate_body(body, call.model)
+        parse_failed = report.error is not None and report.error.message == messages.MALFORMED
+        cached = CachedReport(report, None if parse_failed else _parse_json(body))
+        st.reports.put(key, cached)
+    call.report = cached.report
+    call.warnings = call.warnings + cached.report.warnings
+    call.parsed_body = cached.parsed
+    call.task_type = _task_type(cached.parsed)
+    return cached
+
+
+def _parse_json(body: bytes) -> Mapping[str, object] | None:
+    """The body for `Hooks.after_parse`; the validator accepted it, numbers with a fraction stay `Decimal`."""
+    try:
+        parsed = json.loads(body, parse_float=Decimal)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _task_type(parsed: Mapping[str, object] | None) -> TaskType | None:
+    value = parsed.get("taskType") if parsed is not None else None
+    return TaskType(value) if isinstance(value, str) and value in _TASK_TYPES else None
+
+
+_TASK_TYPES = frozenset(task.value for task in TaskType)
+
+
+def _generate(
+    call: Call, st: EmulatorState, req: InvokeRequest, blocked: frozenset[int], digest: bytes
+) -> bytes:
+    """Step 13: the response body, from the cache when this exact request was generated before."""
+    key = (req.model, digest, st.config.caption, blocked)
+    wanted = range(req.config.number_of_images)
+    call.images_blocked = sum(1 for i in wanted if i in blocked)
+    call.images_returned = len(wanted) - call.images_blocked
+    payload = st.responses.get(key)
+    call.cache_hit = payload is not None
+    if payload is None:
+        payload = _render_success(req, blocked, st.config.caption)
+        st.responses.put(key, payload)
+    return payload
+
+
+def _render_success(req: InvokeRequest, blocked: frozenset[int], caption: bool) -> bytes:
+    """§2.7 body, compact, keys in order images, maskImage, error (§8.3 texts when images are blocked)."""
+    try:
+        out = generate(req, skip=blocked, caption=caption)
+    except MaskPromptError:
+        raise ValidationException(messages.MASK_PROMPT_FAILED) from None
+    parts = [b'{"images":[', b",".join(b'"' + base64.b64encode(png) + b'"' for png in out.images), b"]"]
+    if out.mask is not None:
+        parts += [b',"maskImage":"', base64.b64encode(out.mask), b'"']
+    if any(i in blocked for i in range(req.config.number_of_images)):
+        text = messages.SOME_IMAGES_BLOCKED if out.images else messages.ALL_IMAGES_BLOCKED
+        parts += [b',"error":', json.dumps(text).encode()]
+    parts.append(b"}")
+    return b"".join(parts)

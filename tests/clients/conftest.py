@@ -1,0 +1,50 @@
+"""Fixtures for the real-client tests: the REAL server (console script, Granian) as a subprocess, and clients.
+
+The server starts once per session on a free port; the fixture waits for its ready line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from client_support import JS_DIR, EmulatorProcess, make_client, missing_tool, start_emulator
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """The default emulator, plus the test-only fault header and an application-profile alias."""
+    env = {
+        "NOVA_EMULATOR_FAULT_HEADER_ENABLED": "true",
+        "NOVA_EMULATOR_MODEL_ALIASES": (
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6="
+            "amazon.nova-canvas-v1:0"
+        ),
+    }
+    server = start_emulator(tmp_path_factory.mktemp("emulator"), "default", env=env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bedrock(emulator: EmulatorProcess) -> Any:
+    """A boto3 client pointed at the session emulator with `endpoint_url`."""
+    return make_client(emulator.url)
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """`npm ci` the JS SDK once (node_modules is not committed); skip or fail when node/npm are missing."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        missing_tool("node and npm")
+    if not (JS_DIR / "node_modules" / "@aws-sdk" / "client-bedrock-runtime").exists():
+        result = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True, text=True, timeout=300
+        )
+        if result.returncode != 0:
+            pytest.fail(f"npm ci failed:\n{result.stdout}\n{result.stderr}")
+    return JS_DIR / "node_modules"
