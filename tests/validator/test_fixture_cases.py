@@ -1,0 +1,34 @@
+"""Every case in fixtures/requests/ through validate_request: verdict, status, message, warnings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.validator.fixture_cases import FixtureCase, load_cases
+from validator import validate_request
+
+CASES = load_cases()
+
+
+def test_corpus_is_not_empty() -> None:
+    assert len(CASES) > 300
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case(case: FixtureCase) -> None:
+    report = validate_request(
+        case.body,
+        case.model,
+        headers=case.headers,
+        strict_content_type=case.strict_content_type,
+        aliases=case.aliases,
+    )
+    assert report.valid is case.valid
+    if case.valid:
+        assert report.error is None and report.request is not None
+        assert case.status == 200
+    else:
+        assert report.error is not None
+        assert (report.error.exception, report.error.status) == (case.exception, case.status)
+        assert report.error.message == case.message
+    assert [w.code for w in report.warnings] == list(case.warnings)
