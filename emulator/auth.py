@@ -147,7 +147,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 def canonical_request(req: SignedRequest, raw_path: str, signed: Iterable[str], payload_hash: str) -> str:
     """The SigV4 canonical request; non-S3 services encode the (already encoded) path once more."""
     names = sorted({name.lower() for name in signed})
-    header_lines = "".join(f"{name}:{' '.join(req.headers.get(name, '').split())}\n" for name in names)
+    header_lines = "".join(f"{name}:{' '.join(_header(req.headers, name).split())}\n" for name in names)
     return "\n".join(
         (
             req.method.upper(),
@@ -170,6 +170,13 @@ def path_candidates(raw_uri: str | None, decoded_path: str) -> tuple[str, ...]:
         # The modelId may itself contain "/" (ARNs): clients encode it as one label (%2F).
         encoded = "/model/" + quote("/".join(segments[2:-1]), safe="") + "/" + quote(segments[-1], safe="")
     return tuple(dict.fromkeys((encoded, decoded_path)))
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """A signed header's value. The JS SDK over HTTP/2 signs `:authority`, which WSGI exposes as Host."""
+    if name == ":authority":
+        return headers.get(name) or headers.get("host", "")
+    return headers.get(name, "")
 
 
 def _canonical_query(query: str) -> str:

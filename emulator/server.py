@@ -48,10 +48,26 @@ def logging_config() -> dict[str, Any]:
     return config
 
 
-def build_server(config: EmulatorConfig) -> Any:
+class EmulatorServer(Server):  # type: ignore[misc, valid-type]
+    """Granian's server, announcing readiness from a thread started only once every worker is forked.
+
+    A thread running while the parent forks can leave a lock (an import lock, the stdout buffer) held forever
+    in the child, so the readiness probe must not start before the workers exist.
+    """
+
+    def __init__(self, config: EmulatorConfig, **options: Any) -> None:
+        super().__init__(APP_TARGET, **options)
+        self.emulator_config = config
+
+    def _spawn_workers(self, spawn_target: Any, target_loader: Any) -> None:
+        super()._spawn_workers(spawn_target, target_loader)
+        threading.Thread(target=announce_when_ready, args=(self.emulator_config,), daemon=True).start()
+
+
+def build_server(config: EmulatorConfig) -> EmulatorServer:
     """A Granian server for `config` (WSGI interface, HTTP auto = HTTP/1.1 + h2c prior knowledge)."""
-    return Server(
-        APP_TARGET,
+    return EmulatorServer(
+        config,
         address=config.host,
         port=config.port,
         interface=Interfaces.WSGI,
@@ -65,10 +81,7 @@ def build_server(config: EmulatorConfig) -> Any:
 
 def serve(config: EmulatorConfig) -> int:
     """Run until SIGTERM/SIGINT; print the ready line once the app answers. Returns the exit status."""
-    server = build_server(config)
-    announcer = threading.Thread(target=announce_when_ready, args=(config,), daemon=True)
-    announcer.start()
-    server.serve(target_loader=AppLoader(config))
+    build_server(config).serve(target_loader=AppLoader(config))
     return 0
 
 

@@ -138,10 +138,19 @@ def add_header(client: Any, name: str, value: str) -> None:
     client.meta.events.register("before-sign.bedrock-runtime.*", _add)
 
 
-def run_js_cases(node_modules: Path, endpoint: str, cases: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
+def run_js_cases(
+    node_modules: Path,
+    endpoint: str,
+    cases: list[dict[str, Any]],
+    tmp: Path,
+    credentials: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Run InvokeModel cases through the JS SDK v3 (default HTTP/2 handler); results keyed by case id."""
     spec = tmp / "cases.json"
-    spec.write_text(json.dumps({"endpoint": endpoint, "cases": cases}))
+    payload: dict[str, Any] = {"endpoint": endpoint, "cases": cases}
+    if credentials is not None:
+        payload["credentials"] = credentials
+    spec.write_text(json.dumps(payload))
     result = subprocess.run(
         ["node", str(JS_DIR / "run_cases.mjs"), str(spec)],
         cwd=JS_DIR,

@@ -3,7 +3,7 @@
 // cleartext), exactly what users get; no NodeHttpHandler workaround.
 //
 // Usage: node run_cases.mjs <cases.json>   where cases.json is
-//   {"endpoint": "http://127.0.0.1:PORT", "cases": [{"id", "modelId", "body", "contentType"?, "accept"?,
+//   {"endpoint": "http://127.0.0.1:PORT", "credentials"?: {accessKeyId, secretAccessKey}, "cases": [{"id", "modelId", "body", "contentType"?, "accept"?,
 //    "headers"?: {name: value}}]}
 // Output (stdout): [{"id", "ok": true, "contentType", "bodyLength", "body"} | {"id", "ok": false, "name",
 //   "message", "status", "fault"}]
@@ -15,7 +15,10 @@ const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const client = new BedrockRuntimeClient({
   endpoint: spec.endpoint,
   region: "us-east-1",
-  credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
+  credentials: spec.credentials ?? {
+    accessKeyId: "AKIDEXAMPLE",
+    secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  },
   maxAttempts: 1, // one attempt, so retryable faults surface at once (CONTRACT.md §8.6)
 });
 
