@@ -1,0 +1,159 @@
+"""The §2.4 pipeline and its seam: hook call points and order, hook errors, output moderation (§8.3), the
+response cache (hooks still run on every request), and unexpected exceptions as JSON 500s."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
+
+from emulator import EmulatorConfig, create_app
+from emulator.errors import CATALOGUE
+from emulator.generators import MaskPromptError
+from validator import messages
+from validator.report import BedrockError
+
+FULL_ORDER = ["lifecycle", "before_body", "after_parse", "moderate_input", "blocked_images", "finalize"]
+
+
+def error(name: str, message: str = "injected") -> BedrockError:
+    return BedrockError(name, messages.EXCEPTION_STATUS[name], message)
+
+
+def test_hooks_run_in_order_and_see_the_call(app: Flask) -> None:
+    hooks = RecordingHooks()
+    response = (
+        with_hooks(app, hooks)
+        .test_client()
+        .post(NOVA_PATH, data=TEXT_IMAGE, headers={"amz-sdk-request": "attempt=2; max=3"})
+    )
+    assert response.status_code == 200
+    assert hooks.seen == FULL_ORDER
+    call = hooks.calls[0]
+    assert (call.operation, call.raw_model_id, call.model, call.task_type) == (
+        "invoke", "amazon.nova-canvas-v1:0", "amazon.nova-canvas-v1:0", "TEXT_IMAGE",
+    )  # fmt: skip
+    assert call.request_id == response.headers["x-amzn-RequestId"]
+    assert (call.attempt, call.images_returned, call.error, call.body) == (2, 3, None, TEXT_IMAGE)
+    assert call.extra["auth"] == {"form": "none"}
+
+
+@pytest.mark.parametrize(
+    ("point", "seen"),
+    [
+        ("lifecycle", ["lifecycle", "finalize"]),
+        ("before_body", ["lifecycle", "before_body", "finalize"]),
+        ("after_parse", ["lifecycle", "before_body", "after_parse", "finalize"]),
+        ("moderate_input", FULL_ORDER[:4] + ["finalize"]),
+    ],
+)
+@pytest.mark.parametrize("name", ["ResourceNotFoundException", "ThrottlingException", "ValidationException"])
+def test_hook_errors_stop_the_pipeline(app: Flask, point: str, seen: list[str], name: str) -> None:
+    hooks = RecordingHooks(**{point: error(name)})
+    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
+    assert_error(response, name, messages.EXCEPTION_STATUS[name], "injected")
+    assert hooks.seen == seen
+    assert hooks.calls[0].error == error(name)
+
+
+def test_after_parse_is_skipped_for_unparseable_bodies(app: Flask) -> None:
+    hooks = RecordingHooks(after_parse=error("ThrottlingException"))
+    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b"{oops")
+    assert_error(response, "ValidationException", 400, messages.MALFORMED)
+    assert hooks.seen == ["lifecycle", "before_body", "finalize"]
+
+
+def test_after_parse_fault_wins_over_schema_errors(app: Flask) -> None:
+    """Body-matching faults are evaluated after step 9, before the schema stage (§2.4)."""
+    hooks = RecordingHooks(after_parse=error("ThrottlingException"))
+    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b'{"taskType":"NOPE"}')
+    assert_error(response, "ThrottlingException", 429, "injected")
+
+
+@pytest.mark.parametrize(
+    ("blocked", "count", "error_text"),
+    [
+        (frozenset({1}), 2, messages.SOME_IMAGES_BLOCKED),
+        (frozenset({0, 1, 2}), 0, messages.ALL_IMAGES_BLOCKED),
+        (frozenset({7}), 3, None),  # indices beyond numberOfImages block nothing
+    ],
+)
+def test_output_moderation(app: Flask, blocked: frozenset[int], count: int, error_text: str | None) -> None:
+    hooks = RecordingHooks(blocked_images=blocked)
+    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
+    assert response.status_code == 200
+    body = json.loads(response.data)
+    assert len(body["images"]) == count
+    assert body.get("error") == error_text
+    assert list(body) == (["images", "error"] if error_text else ["images"])
+    assert hooks.calls[0].images_blocked == 3 - count
+
+
+def test_cache_hit_still_runs_every_hook(app: Flask) -> None:
+    hooks = RecordingHooks()
+    client = with_hooks(app, hooks).test_client()
+    first, second = client.post(NOVA_PATH, data=TEXT_IMAGE), client.post(NOVA_PATH, data=TEXT_IMAGE)
+    assert first.data == second.data
+    assert first.headers["x-amzn-RequestId"] != second.headers["x-amzn-RequestId"]
+    assert hooks.seen == FULL_ORDER * 2
+    assert [c.cache_hit for c in hooks.calls] == [False, True]
+    assert hooks.calls[1].report is hooks.calls[0].report
+
+
+def test_cache_key_includes_the_blocked_set(app: Flask) -> None:
+    client = with_hooks(app, RecordingHooks()).test_client()
+    client.post(NOVA_PATH, data=TEXT_IMAGE)
+    with_hooks(app, RecordingHooks(blocked_images=frozenset({0})))
+    assert len(json.loads(client.post(NOVA_PATH, data=TEXT_IMAGE).data)["images"]) == 2
+
+
+def test_disabled_cache_gives_identical_bytes() -> None:
+    cached = create_app(EmulatorConfig(access_log=False)).test_client()
+    uncached = create_app(EmulatorConfig(access_log=False, response_cache_size=0)).test_client()
+    assert cached.post(NOVA_PATH, data=TEXT_IMAGE).data == uncached.post(NOVA_PATH, data=TEXT_IMAGE).data
+
+
+def test_mask_prompt_failure(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise MaskPromptError("nothing selected")
+
+    monkeypatch.setattr("emulator.routes.generate", refuse)
+    response = app.test_client().post(NOVA_PATH, data=TEXT_IMAGE)
+    assert_error(response, "ValidationException", 400, messages.MASK_PROMPT_FAILED)
+
+
+def test_unexpected_exception_is_a_json_500(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(RecordingHooks):
+        def moderate_input(self, call: object, request: object) -> None:
+            raise RuntimeError("bug in a hook")
+
+    response = with_hooks(app, Broken()).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
+    assert_error(
+        response,
+        "InternalServerException",
+        500,
+        messages.DEFAULT_EXCEPTION_MESSAGE["InternalServerException"],
+    )
+    assert "bug in a hook" in caplog.text
+
+
+@pytest.mark.parametrize("name", sorted(messages.EXCEPTION_STATUS))
+def test_fault_header(client: FlaskClient, name: str) -> None:
+    response = client.post(NOVA_PATH, data=TEXT_IMAGE, headers={"x-emulator-fault": name})
+    assert_error(response, name, messages.EXCEPTION_STATUS[name], messages.DEFAULT_EXCEPTION_MESSAGE[name])
+
+
+def test_fault_header_is_ignored_unless_enabled() -> None:
+    plain = create_app(EmulatorConfig(access_log=False)).test_client()
+    response = plain.post(NOVA_PATH, data=TEXT_IMAGE, headers={"x-emulator-fault": "ThrottlingException"})
+    assert response.status_code == 200
+
+
+def test_catalogue_statuses_match_the_contract() -> None:
+    for name, status in messages.EXCEPTION_STATUS.items():
+        assert (CATALOGUE[name].status_code, CATALOGUE[name].error_type) == (status, name)
+    auth = ["MissingAuthenticationTokenException", "InvalidSignatureException", "UnrecognizedClientException"]
+    assert [CATALOGUE[name].status_code for name in auth] == [403, 403, 403]
