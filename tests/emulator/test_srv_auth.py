@@ -1,0 +1,114 @@
+"""Authentication (CONTRACT.md §2.5.3): recorded forms, the strict-mode order, and SigV4 verification against
+requests signed by botocore's own SigV4Auth."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from flask.testing import FlaskClient
+from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
+
+from emulator import EmulatorConfig, create_app
+from emulator.auth import parse_authorization, path_candidates
+from emulator.errors import SIGNATURE_MISMATCH
+from validator import messages
+
+KEY, SECRET, TOKEN = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "good-token"
+SIGV4 = (
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-west-1/bedrock/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=abcdef0123"
+)
+
+
+def signed_headers(
+    path: str, body: bytes, *, secret: str = SECRET, service: str = "bedrock"
+) -> dict[str, str]:
+    request = AWSRequest("POST", f"http://localhost{path}", data=body)
+    SigV4Auth(Credentials(KEY, secret), service, "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+@pytest.fixture
+def strict() -> FlaskClient:
+    config = EmulatorConfig(
+        access_log=False, strict_auth=True, access_keys={KEY: SECRET}, bearer_tokens=frozenset({TOKEN})
+    )
+    return create_app(config).test_client()
+
+
+@pytest.mark.parametrize(
+    ("header", "record"),
+    [
+        (None, {"form": "none"}),
+        ("Bearer abc", {"form": "bearer"}),
+        (
+            SIGV4,
+            {"form": "sigv4", "access_key_id": "AKIDEXAMPLE", "region": "eu-west-1", "service": "bedrock"},
+        ),
+        ("Basic dXNlcjpwYXNz", {"form": "other"}),
+    ],
+)
+def test_forms_are_recorded_by_default(header: str | None, record: dict[str, str]) -> None:
+    assert parse_authorization(header).record() == record
+    hooks = RecordingHooks()
+    client = with_hooks(create_app(EmulatorConfig(access_log=False)), hooks).test_client()
+    headers = {"Authorization": header} if header else {}
+    assert client.post(NOVA_PATH, data=TEXT_IMAGE, headers=headers).status_code == 200
+    assert hooks.calls[0].extra["auth"] == record
+
+
+@pytest.mark.parametrize(
+    ("headers", "name", "message"),
+    [
+        ({}, "MissingAuthenticationTokenException", messages.MISSING_AUTH_TOKEN),
+        ({"Authorization": "Basic x"}, "MissingAuthenticationTokenException", messages.MISSING_AUTH_TOKEN),
+        (
+            {"Authorization": SIGV4.replace("/bedrock/", "/s3/")},
+            "InvalidSignatureException",
+            messages.WRONG_SERVICE_SCOPE,
+        ),
+        (
+            {"Authorization": SIGV4.replace(KEY, "AKIDOTHER")},
+            "UnrecognizedClientException",
+            messages.INVALID_SECURITY_TOKEN,
+        ),
+        ({"Authorization": "Bearer bad-token"}, "AccessDeniedException", messages.INVALID_API_KEY),
+        ({"Authorization": SIGV4}, "InvalidSignatureException", SIGNATURE_MISMATCH),
+    ],
+)
+def test_strict_mode_cases(strict: FlaskClient, headers: dict[str, str], name: str, message: str) -> None:
+    assert_error(strict.post(NOVA_PATH, data=TEXT_IMAGE, headers=headers), name, 403, message)
+
+
+def test_strict_mode_accepts_good_credentials(strict: FlaskClient) -> None:
+    assert (
+        strict.post(NOVA_PATH, data=TEXT_IMAGE, headers=signed_headers(NOVA_PATH, TEXT_IMAGE)).status_code
+        == 200
+    )
+    assert (
+        strict.post(NOVA_PATH, data=TEXT_IMAGE, headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+        == 200
+    )
+
+
+def test_signature_covers_the_body(strict: FlaskClient) -> None:
+    response = strict.post(NOVA_PATH, data=TEXT_IMAGE + b" ", headers=signed_headers(NOVA_PATH, TEXT_IMAGE))
+    assert_error(response, "InvalidSignatureException", 403, SIGNATURE_MISMATCH)
+
+
+def test_wrong_secret(strict: FlaskClient) -> None:
+    response = strict.post(
+        NOVA_PATH, data=TEXT_IMAGE, headers=signed_headers(NOVA_PATH, TEXT_IMAGE, secret="nope")
+    )
+    assert_error(response, "InvalidSignatureException", 403, SIGNATURE_MISMATCH)
+
+
+def test_path_candidates() -> None:
+    decoded = "/model/arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-canvas-v1:0/invoke"
+    encoded = (
+        "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-canvas-v1%3A0/invoke"
+    )
+    assert path_candidates(None, decoded) == (encoded, decoded)
+    assert path_candidates("/model/x%3A1/invoke", "ignored") == ("/model/x%3A1/invoke",)
