@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Validator speed against its two targets (issue 2, reported in docs/PERFORMANCE.md "## Validator").
+
+1. TEXT_IMAGE: `validate_request` on a typical body (bytes in) against fastjsonschema compiled from the
+   exported JSON Schema validating the same bytes (`json.loads` + the compiled check). Target ratio <= 1.0.
+2. INPAINTING: `validate_request` on a 1024x1024 photo-like PNG with a 1024x1024 mask against the floor,
+   decoding those two images with Pillow alone (base64 decode + `Image.open` + `load` + `np.asarray`).
+   Target ratio <= 1.3.
+
+Both sides of each comparison run in the same process, interleaved round by round; the figures are medians
+over rounds. `--check` exits 1 when a target is missed.
+
+    .venv/bin/python bench/validator_bench.py [--rounds N] [--check] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import io
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import numpy as np
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from validator import validate_request  # noqa: E402
+from validator.jsonschema_export import json_schema  # noqa: E402
+from validator.types import ModelId, TaskType  # noqa: E402
+
+NOVA = ModelId.NOVA_CANVAS.value
+TEXT_TARGET = 1.0
+IMAGE_TARGET = 1.3
+
+TEXT_BODY = json.dumps(
+    {
+        "taskType": "TEXT_IMAGE",
+        "textToImageParams": {
+            "text": "A photorealistic lighthouse on a rocky cliff at dusk, warm light in the windows, waves "
+            "breaking below, dramatic clouds, 35mm photograph",
+            "negativeText": "blurry, low quality, watermark, text",
+            "style": "PHOTOREALISM",
+        },
+        "imageGenerationConfig": {
+            "numberOfImages": 1,
+            "quality": "standard",
+            "cfgScale": 6.5,
+            "height": 1024,
+            "width": 1024,
+            "seed": 42,
+        },
+    }
+).encode()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Median seconds per call of the validator and of its reference, and their ratio."""
+
+    name: str
+    ours: float
+    reference: float
+    target: float
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.reference
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.target
+
+
+def photo(size: int, seed: int = 7) -> Image.Image:
+    """A photo-like RGB picture: gradients, shapes and sensor-like noise, so PNG decoding costs are real."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    base = np.stack(
+        [
+            120 + 80 * np.sin(6 * x + 2 * y),
+            110 + 70 * np.cos(5 * y - 3 * x),
+            100 + 60 * np.sin(4 * (x + y)),
+        ],
+        axis=-1,
+    )
+    noise = rng.normal(0, 12, size=(size, size, 3)).astype(np.float32)
+    img = Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for _ in range(12):
+        x0, y0 = rng.integers(0, size - 200, 2)
+        w, h = rng.integers(60, 200, 2)
+        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+        draw.ellipse((int(x0), int(y0), int(x0 + w), int(y0 + h)), fill=colour)
+    return img
+
+
+def mask(size: int) -> Image.Image:
+    """White (kept) with a black (edited) ellipse and rectangle, RGB as AWS's samples draw it."""
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((size // 4, size // 5, size * 3 // 4, size * 3 // 5), fill="black")
+    draw.rectangle((size // 10, size * 7 // 10, size // 3, size * 9 // 10), fill="black")
+    return img
+
+
+def png_base64(img: Image.Image) -> str:
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def inpainting_body(size: int = 1024) -> tuple[bytes, list[str]]:
+    """The request bytes and the two base64 images inside it."""
+    images = [png_base64(photo(size)), png_base64(mask(size))]
+    body = {
+        "taskType": "INPAINTING",
+        "inPaintingParams": {"image": images[0], "maskImage": images[1], "text": "a wooden bench"},
+        "imageGenerationConfig": {"numberOfImages": 1, "quality": "standard", "cfgScale": 6.5, "seed": 7},
+    }
+    return json.dumps(body).encode(), images
+
+
+def decode_floor(images: list[str]) -> None:
+    """What any image-checking validator must do at least: decode every image to pixels."""
+    for text in images:
+        with Image.open(io.BytesIO(base64.b64decode(text))) as img:
+            img.load()
+            np.asarray(img)
+
+
+def _time(call: Callable[[], object], loops: int) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(loops):
+        call()
+    return (time.perf_counter() - start) / loops
+
+
+def compare(
+    name: str,
+    ours: Callable[[], object],
+    reference: Callable[[], object],
+    *,
+    rounds: int,
+    loops: int,
+    target: float,
+) -> Comparison:
+    """Interleave the two calls round by round (so drift hits both alike) and keep the medians."""
+    ours(), reference()  # warm caches, compile regexes, import lazily loaded Pillow plugins
+    mine: list[float] = []
+    theirs: list[float] = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            mine.append(_time(ours, loops))
+            theirs.append(_time(reference, loops))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return Comparison(name, statistics.median(mine), statistics.median(theirs), target)
+
+
+def run(rounds: int) -> tuple[list[Comparison], dict[str, Any]]:
+    """Both comparisons, plus facts about the inputs."""
+    assert validate_request(TEXT_BODY, NOVA).valid
+    check = fastjsonschema.compile(json_schema(ModelId.NOVA_CANVAS, TaskType.TEXT_IMAGE))
+    text = compare(
+        "TEXT_IMAGE: validate_request vs fastjsonschema (json.loads + compiled export)",
+        lambda: validate_request(TEXT_BODY, NOVA),
+        lambda: check(json.loads(TEXT_BODY)),
+        rounds=rounds,
+        loops=2000,
+        target=TEXT_TARGET,
+    )
+    body, images = inpainting_body()
+    assert validate_request(body, NOVA).valid
+    image = compare(
+        "INPAINTING 1024x1024 + mask: validate_request vs Pillow decode floor",
+        lambda: validate_request(body, NOVA),
+        lambda: decode_floor(images),
+        rounds=rounds,
+        loops=3,
+        target=IMAGE_TARGET,
+    )
+    facts = {"text_body_bytes": len(TEXT_BODY), "inpainting_body_bytes": len(body), "rounds": rounds}
+    return [text, image], facts
+
+
+def _report(results: list[Comparison], facts: dict[str, Any]) -> str:
+    lines = [f"inputs: {facts}"]
+    for r in results:
+        verdict = "met" if r.met else "MISSED"
+        lines.append(
+            f"{r.name}\n  ours {r.ours * 1e6:,.1f} us   reference {r.reference * 1e6:,.1f} us   "
+            f"ratio {r.ratio:.2f} (target <= {r.target}) {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per comparison")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    results, facts = run(args.rounds)
+    if args.json:
+        rows = [asdict(r) | {"ratio": r.ratio, "met": r.met} for r in results]
+        print(json.dumps({"inputs": facts, "results": rows}, indent=2))
+    else:
+        print(_report(results, facts))
+    return 1 if args.check and not all(r.met for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
