@@ -1,6 +1,7 @@
 """Test-double features: journal, fault and latency rules, content filters, lifecycle, control API.
 
-Placeholder until issue 5 lands: `install` registers nothing and returns hooks that change nothing.
+`install(app, config)` opens the shared state store (`store.Store`), registers the control API under
+`/_emulator/` unless it is switched off, and returns the hooks the invoke pipeline calls (`hooks_impl`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from emulator.hooks import Hooks, NoHooks
+from emulator.hooks import Hooks
+from emulator.testdouble import api
+from emulator.testdouble.hooks_impl import TestDoubleHooks
+from emulator.testdouble.store import Store
 
 if TYPE_CHECKING:
     from emulator.config import EmulatorConfig
@@ -17,4 +21,9 @@ if TYPE_CHECKING:
 
 def install(app: Flask, config: EmulatorConfig) -> Hooks:
     """Register the control API on `app` and return the hooks the invoke pipeline calls."""
-    return NoHooks()
+    settings = config.testdouble
+    store = Store(settings)
+    app.extensions[api.EXTENSION] = {"store": store, "config": settings}
+    if settings.control_api:
+        app.register_blueprint(api.bp)
+    return TestDoubleHooks(store, settings)

@@ -1,0 +1,233 @@
+"""Content-filter simulation: input moderation (CONTRACT.md §8.4) and output moderation (§8.3).
+
+Input moderation fails the whole request with a ValidationException carrying Bedrock's real texts (§7.2):
+Nova's or Titan's text-prompt text for a blocked word in `text` or `negativeText` (whole word, any case),
+the input-image text for a blocked input image (by the sha256 of its base64 string as sent, or because its
+decoded bytes contain a marker), and the mask-prompt failure text when a `maskPrompt` contains a trigger word.
+
+Output moderation never raises: it names the image indices to drop, and the pipeline renders `error` from
+that set. Which indices are dropped is deterministic per canonical request and index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from validator import messages
+from validator.report import BedrockError
+from validator.types import InputImage, InvokeRequest
+
+OUTPUT_MODES = ("none", "all", "indices", "probability")
+
+
+@dataclass(frozen=True)
+class OutputBlock:
+    """Which generated images output moderation drops.
+
+    `mode`: `none`, `all`, `indices` (the listed indices), or `probability` (each index independently,
+    decided by a hash of the seed, the canonical request and the index). With `words` set, only requests
+    whose `text` or `negativeText` contains one of them (whole word, any case) are affected.
+    """
+
+    mode: str = "none"
+    indices: tuple[int, ...] = ()
+    probability: float = 0.0
+    words: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The control API's view."""
+        return {
+            "mode": self.mode,
+            "indices": list(self.indices),
+            "probability": self.probability,
+            "words": list(self.words),
+        }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Content-filter triggers; all empty by default, so nothing is moderated (§8.4)."""
+
+    blocked_words: tuple[str, ...] = ()
+    blocked_image_hashes: frozenset[str] = frozenset()
+    blocked_image_marker: str | None = None
+    mask_prompt_failure_words: tuple[str, ...] = ()
+    output_block: OutputBlock = field(default_factory=OutputBlock)
+
+    def to_json(self) -> dict[str, object]:
+        """The control API's view."""
+        return {
+            "blocked_words": list(self.blocked_words),
+            "blocked_image_hashes": sorted(self.blocked_image_hashes),
+            "blocked_image_marker": self.blocked_image_marker,
+            "mask_prompt_failure_words": list(self.mask_prompt_failure_words),
+            "output_block": self.output_block.to_json(),
+        }
+
+    @cached_property
+    def _blocked(self) -> re.Pattern[str] | None:
+        return words_pattern(self.blocked_words)
+
+    @cached_property
+    def _mask_failure(self) -> re.Pattern[str] | None:
+        return words_pattern(self.mask_prompt_failure_words)
+
+    @cached_property
+    def _output_words(self) -> re.Pattern[str] | None:
+        return words_pattern(self.output_block.words)
+
+    def moderate(self, request: InvokeRequest) -> BedrockError | None:
+        """§2.4 step 12: the first input-moderation failure, checking text, then images, then mask prompts."""
+        if self._blocked is not None and any(self._blocked.search(t) for t in prompt_texts(request)):
+            text = messages.TITAN_TEXT_BLOCKED if request.model.is_titan else messages.NOVA_TEXT_BLOCKED
+            return _validation(text)
+        if any(self._image_blocked(image) for image in input_images(request.params)):
+            return _validation(messages.IMAGE_BLOCKED)  # Nova's text for Titan too (D28)
+        if self._mask_failure is not None and any(
+            self._mask_failure.search(t) for t in mask_prompts(request)
+        ):
+            return _validation(messages.MASK_PROMPT_FAILED)
+        return None
+
+    def _image_blocked(self, image: InputImage) -> bool:
+        if hashlib.sha256(image.base64.encode("ascii", "replace")).hexdigest() in self.blocked_image_hashes:
+            return True
+        if self.blocked_image_marker is None:
+            return False
+        try:
+            raw = base64.b64decode(image.base64, validate=False)
+        except (binascii.Error, ValueError):
+            return False
+        return self.blocked_image_marker.encode() in raw
+
+    def blocked_indices(self, request: InvokeRequest, seed: int) -> frozenset[int]:
+        """§8.3: the indices of `range(numberOfImages)` output moderation drops."""
+        out = self.output_block
+        count = request.config.number_of_images
+        if out.mode == "none" or count == 0:
+            return frozenset()
+        if self._output_words is not None and not any(
+            self._output_words.search(t) for t in prompt_texts(request)
+        ):
+            return frozenset()
+        if out.mode == "all":
+            return frozenset(range(count))
+        if out.mode == "indices":
+            return frozenset(i for i in out.indices if 0 <= i < count)
+        digest = canonical_digest(request)
+        return frozenset(i for i in range(count) if unit_hash(seed, digest, i) < out.probability)
+
+
+def _validation(text: str) -> BedrockError:
+    return BedrockError("ValidationException", messages.EXCEPTION_STATUS["ValidationException"], text)
+
+
+def words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Whole-word, case-insensitive alternation of `words` (None when there are none)."""
+    if not words:
+        return None
+    alternation = "|".join(re.escape(word) for word in words)
+    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+
+
+def prompt_texts(request: InvokeRequest) -> list[str]:
+    """The `text` and `negativeText` of the request's params (absent ones skipped)."""
+    params = request.params
+    texts = [getattr(params, "text", None), getattr(params, "negative_text", None)]
+    return [t for t in texts if isinstance(t, str)]
+
+
+def mask_prompts(request: InvokeRequest) -> list[str]:
+    """`maskPrompt` of INPAINTING/OUTPAINTING, or of a VTO `promptBasedMask`."""
+    params = request.params
+    found = [getattr(params, "mask_prompt", None)]
+    prompt_mask = getattr(params, "prompt_based_mask", None)
+    if prompt_mask is not None:
+        found.append(prompt_mask.mask_prompt)
+    return [t for t in found if isinstance(t, str)]
+
+
+def input_images(value: object) -> Iterator[InputImage]:
+    """Every `InputImage` inside a params object (nested objects and tuples included)."""
+    if isinstance(value, InputImage):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from input_images(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from input_images(getattr(value, f.name))
+
+
+def canonical_digest(request: InvokeRequest) -> bytes:
+    """A digest of the canonical request without `numberOfImages`, so index i's fate does not depend on it.
+
+    The typed request already has defaults applied, ignored fields reset and the canonical model id (§8.2);
+    images are represented by their base64 text (pixels are excluded from the dataclass repr).
+    """
+    config = dataclasses.replace(request.config, number_of_images=1)
+    return hashlib.sha256(repr(dataclasses.replace(request, config=config)).encode()).digest()
+
+
+def unit_hash(seed: int, digest: bytes, index: int) -> float:
+    """A number in [0, 1) fixed by seed, request digest and index."""
+    mixed = hashlib.sha256(f"{seed}:{index}:".encode() + digest).digest()
+    return int.from_bytes(mixed[:8], "big") / 2**64
+
+
+def filters_from_json(data: Mapping[str, object]) -> Filters:
+    """Parse the control API's / configuration's filter object; raises ValueError with the offending key."""
+    unknown = set(data) - {f.name for f in dataclasses.fields(Filters)}
+    if unknown:
+        raise ValueError(f"unknown filter setting(s): {', '.join(sorted(unknown))}")
+    marker = data.get("blocked_image_marker")
+    output = data.get("output_block") or {}
+    if not isinstance(output, Mapping):
+        raise ValueError("output_block must be an object")
+    return Filters(
+        blocked_words=_strings(data.get("blocked_words"), "blocked_words"),
+        blocked_image_hashes=frozenset(
+            h.lower() for h in _strings(data.get("blocked_image_hashes"), "hashes")
+        ),
+        blocked_image_marker=str(marker) if marker else None,
+        mask_prompt_failure_words=_strings(
+            data.get("mask_prompt_failure_words"), "mask_prompt_failure_words"
+        ),
+        output_block=_output_from_json(output),
+    )
+
+
+def _output_from_json(data: Mapping[str, object]) -> OutputBlock:
+    unknown = set(data) - {"mode", "indices", "probability", "words"}
+    if unknown:
+        raise ValueError(f"unknown output_block setting(s): {', '.join(sorted(unknown))}")
+    mode = str(data.get("mode", "none"))
+    if mode not in OUTPUT_MODES:
+        raise ValueError(f"output_block mode must be one of {', '.join(OUTPUT_MODES)}, not {mode!r}")
+    raw_indices = data.get("indices") or []
+    if not isinstance(raw_indices, list | tuple):
+        raise ValueError("output_block indices must be a list of integers")
+    probability = float(str(data.get("probability", 0.0)))
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError("output_block probability must be between 0 and 1")
+    return OutputBlock(
+        mode=mode,
+        indices=tuple(sorted({int(str(i)) for i in raw_indices})),
+        probability=probability,
+        words=_strings(data.get("words"), "output_block words"),
+    )
+
+
+def _strings(value: object, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{name} must be a list of strings")
+    return tuple(str(item) for item in value if str(item))

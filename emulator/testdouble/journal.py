@@ -1,0 +1,209 @@
+"""Journal entries: what one Bedrock call looked like, built from the pipeline's `Call` and the response.
+
+Images are kept in a bounded way: a base64 image string of at most `journal_image_cap` bytes is kept whole
+(so a page can show a thumbnail); a larger one becomes `{"$image": {"sha256": ..., "length": n,
+"elided": true}}`. Kept images are `{"$image": {"sha256": ..., "length": n, "base64": ...}}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask import Response
+
+from emulator.hooks import Call
+from validator import messages
+
+# Body keys whose string values (or list items) are base64 images (CONTRACT.md §3.3, §2.7).
+IMAGE_KEYS = frozenset({"image", "images", "maskImage", "conditionImage", "referenceImage", "sourceImage"})
+RECORDED_HEADERS = (
+    "content-type",
+    "accept",
+    "content-length",
+    "transfer-encoding",
+    "user-agent",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+    "x-amz-date",
+    "x-amz-content-sha256",
+)
+PREVIEW_CHARS = 512
+SUMMARY_CACHE_SIZE = 32
+
+
+def image_ref(value: str, cap: int) -> dict[str, object]:
+    """The bounded journal form of one base64 image string."""
+    ref: dict[str, object] = {
+        "sha256": hashlib.sha256(value.encode("ascii", "replace")).hexdigest(),
+        "length": len(value),
+    }
+    if len(value) <= cap:
+        ref["base64"] = value
+    else:
+        ref["elided"] = True
+    return {"$image": ref}
+
+
+def bounded(value: object, cap: int, key: str | None = None) -> object:
+    """A JSON-ready copy of a request body with image strings replaced by `image_ref`."""
+    if isinstance(value, Mapping):
+        return {str(k): bounded(v, cap, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [bounded(item, cap, key) for item in value]
+    if isinstance(value, str) and key in IMAGE_KEYS:
+        return image_ref(value, cap)
+    if isinstance(value, Decimal):
+        return float(value)  # JSON cannot carry the written form; the validator's messages already did
+    return value
+
+
+def recorded_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers that matter to a client test: content negotiation, SDK ids, Bedrock's X-Amzn-* options."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    kept = {name: lowered[name] for name in RECORDED_HEADERS if name in lowered}
+    kept.update({name: value for name, value in lowered.items() if name.startswith("x-amzn-")})
+    if "x-amz-security-token" in lowered:
+        kept["x-amz-security-token"] = "(present)"  # a credential: presence only
+    return kept
+
+
+def request_view(call: Call, cap: int) -> dict[str, object]:
+    """The decoded request body, or a preview of a body that did not parse."""
+    if call.parsed_body is not None:
+        return {"bytes": len(call.body or b""), "json": bounded(call.parsed_body, cap)}
+    body = call.body or b""
+    return {"bytes": len(body), "preview": body[:PREVIEW_CHARS].decode("utf-8", "replace")}
+
+
+def validation_view(call: Call) -> dict[str, object]:
+    """The validator's verdict: first error, every violation, warnings."""
+    report = call.report
+    return {
+        "error": _error_view(report.error) if report is not None and report.error is not None else None,
+        "errors": [
+            {"stage": e.stage, "pointer": e.pointer, "keyword": e.keyword, "detail": e.detail}
+            for e in (report.errors if report is not None else ())
+        ],
+        "warnings": [{"code": w.code, "pointer": w.pointer, "message": w.message} for w in call.warnings],
+    }
+
+
+def _error_view(error: object) -> dict[str, object]:
+    return {
+        "exception": getattr(error, "exception", None),
+        "status": getattr(error, "status", None),
+        "message": getattr(error, "message", None),
+    }
+
+
+class ResponseSummaries:
+    """Summaries of success bodies, remembered per body so a cached response is not re-parsed and re-hashed.
+
+    The pipeline's response cache hands out the same `bytes` object for repeated requests; a bytes object
+    caches its hash, so the lookup is cheap exactly when it helps.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._lock = threading.Lock()
+        self._items: OrderedDict[bytes, dict[str, object]] = OrderedDict()
+
+    def summary(self, body: bytes) -> dict[str, object]:
+        """`{"images": [refs], "maskImage": ref?}` for a 200 body."""
+        with self._lock:
+            found = self._items.get(body)
+            if found is not None:
+                self._items.move_to_end(body)
+                return found
+        made = self._summarise(body)
+        with self._lock:
+            self._items[body] = made
+            while len(self._items) > SUMMARY_CACHE_SIZE:
+                self._items.popitem(last=False)
+        return made
+
+    def _summarise(self, body: bytes) -> dict[str, object]:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return {"image_data": []}
+        images = data.get("images", []) if isinstance(data, dict) else []
+        out: dict[str, object] = {
+            "image_data": [image_ref(i, self._cap) for i in images if isinstance(i, str)]
+        }
+        if isinstance(data, dict) and isinstance(data.get("maskImage"), str):
+            out["mask_image"] = image_ref(data["maskImage"], self._cap)
+        return out
+
+
+def response_view(call: Call, response: Response, summaries: ResponseSummaries) -> dict[str, object]:
+    """Status, error type and message, image counts, and the returned images under the cap."""
+    error_type = response.headers.get("x-amzn-ErrorType", "").split(":", 1)[0] or None
+    view: dict[str, object] = {"status": response.status_code, "error_type": error_type}
+    if response.status_code == 200 and not response.is_streamed:
+        view["images"] = call.images_returned
+        view["blocked"] = call.images_blocked
+        if call.images_blocked:
+            view["error"] = (
+                messages.SOME_IMAGES_BLOCKED if call.images_returned else messages.ALL_IMAGES_BLOCKED
+            )
+        view.update(summaries.summary(response.get_data()))
+    elif call.error is not None:
+        view["message"] = call.error.message
+    elif not response.is_streamed and response.content_length is not None and response.content_length < 4096:
+        view["message"] = _message_of(response.get_data())
+    return view
+
+
+def _message_of(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data.get("message") if isinstance(data, dict) and isinstance(data.get("message"), str) else None
+
+
+def build_entry(
+    call: Call, response: Response, summaries: ResponseSummaries, cap: int, latency_ms: int
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The indexed columns and the full entry of one call."""
+    view = response_view(call, response, summaries)
+    task = call.task_type.value if call.task_type is not None else None
+    model = call.model.value if call.model is not None else None
+    entry: dict[str, object] = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "request_id": call.request_id,
+        "method": call.method,
+        "path": call.raw_path,
+        "operation": call.operation,
+        "raw_model_id": call.raw_model_id,
+        "model": model,
+        "task": task,
+        "status": response.status_code,
+        "latency_ms": latency_ms,
+        "invocation_id": call.invocation_id,
+        "attempt": call.attempt,
+        "auth": call.extra.get("auth"),
+        "headers": recorded_headers(call.headers),
+        "request": request_view(call, cap),
+        "validation": validation_view(call),
+        "response": view,
+        "cache_hit": call.cache_hit,
+        "rules": call.extra.get("testdouble.fired", []),
+        "fault": call.extra.get("testdouble.fault"),
+    }
+    columns = {
+        "model": model,
+        "task": task,
+        "status": response.status_code,
+        "operation": call.operation,
+        "invocation_id": call.invocation_id,
+        "error_type": view["error_type"],
+    }
+    return columns, entry
