@@ -1,0 +1,98 @@
+"""Small PNG thumbnails of journaled images, masks drawn as a translucent red layer over their image.
+
+The only Pillow user in `emulator.ui`. Inputs are base64 strings as the journal kept them; anything that does
+not decode as an image raises `ThumbnailError` and the view answers 404.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+from PIL import Image, ImageChops, UnidentifiedImageError
+
+from emulator.ui.images import image_data
+
+MAX_SIDE = 160
+OVERLAY_RGBA = (230, 30, 40, 130)  # translucent red over the edited area
+_CHECKER = ((236, 236, 236), (204, 204, 204))
+_CHECKER_CELL = 8
+_MAX_PIXELS = 64_000_000  # refuse decompression bombs; Bedrock inputs stay far below this
+
+
+class ThumbnailError(ValueError):
+    """The journaled value is not a decodable image (elided, truncated or not base64)."""
+
+
+def decode_image(data: object) -> Image.Image:
+    """A journaled image (base64 text or `$image` reference), decoded; raises `ThumbnailError` otherwise."""
+    text = image_data(data)
+    if text is None:
+        raise ThumbnailError("no image kept")
+    try:
+        raw = base64.b64decode(text, validate=False)
+        image = Image.open(io.BytesIO(raw))
+        if image.width * image.height > _MAX_PIXELS:
+            raise ThumbnailError("image too large to preview")
+        image.load()
+    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ThumbnailError(str(exc)) from None
+    return image
+
+
+def image_thumbnail(image: Image.Image, max_side: int = MAX_SIDE) -> bytes:
+    """PNG bytes of `image` shrunk to fit `max_side`; transparency shown over a checkerboard."""
+    return encode(_flatten(_shrunk(image, max_side)))
+
+
+def mask_thumbnail(
+    mask: Image.Image, base: Image.Image | None, edited_is_white: bool, max_side: int = MAX_SIDE
+) -> bytes:
+    """PNG bytes of `base` with the mask's edited area in translucent red (the mask alone if no base fits)."""
+    edited = _edited_area(mask, edited_is_white)
+    if base is None or base.size != mask.size:
+        background = Image.new("RGB", mask.size, (255, 255, 255))
+    else:
+        background = _flatten(base)
+    red = Image.new("RGBA", mask.size, OVERLAY_RGBA)
+    layer = Image.new("RGBA", mask.size, (0, 0, 0, 0))
+    layer.paste(red, mask=edited)
+    combined = Image.alpha_composite(background.convert("RGBA"), layer).convert("RGB")
+    return encode(_shrunk(combined, max_side))
+
+
+def _edited_area(mask: Image.Image, edited_is_white: bool) -> Image.Image:
+    """An L image, 255 where the mask marks the edited area (§6: the colour depends on the task)."""
+    grey = mask.convert("L").point(lambda v: 255 if v >= 128 else 0)
+    return grey if edited_is_white else ImageChops.invert(grey)
+
+
+def _shrunk(image: Image.Image, max_side: int) -> Image.Image:
+    copy = image.copy()
+    copy.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return copy
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB; images with an alpha channel are composited over a grey checkerboard so cut-outs are visible."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(_checkerboard(rgba.size), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _checkerboard(size: tuple[int, int]) -> Image.Image:
+    board = Image.new("RGBA", size, _CHECKER[0] + (255,))
+    width, height = size
+    for y in range(0, height, _CHECKER_CELL):
+        for x in range((y // _CHECKER_CELL % 2) * _CHECKER_CELL, width, 2 * _CHECKER_CELL):
+            board.paste(_CHECKER[1] + (255,), (x, y, x + _CHECKER_CELL, y + _CHECKER_CELL))
+    return board
+
+
+def encode(image: Image.Image) -> bytes:
+    """PNG bytes with fixed settings (byte-stable for the same pixels, so ETags stay meaningful)."""
+    buf = io.BytesIO()
+    image.save(buf, "PNG", compress_level=6)
+    return buf.getvalue()

@@ -1,0 +1,18 @@
+"""Fixtures for the journal page's unit tests: an app with the page over an in-memory journal."""
+
+from __future__ import annotations
+
+import pytest
+from ui_support import ListJournal, failing_record, inpainting_record, make_app
+
+
+@pytest.fixture
+def journal() -> ListJournal:
+    """An in-memory journal with an inpainting call and a validation failure."""
+    return ListJournal([inpainting_record(), failing_record()])
+
+
+@pytest.fixture
+def client(journal: ListJournal):
+    """A test client of the page over `journal`."""
+    return make_app(journal).test_client()
