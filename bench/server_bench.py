@@ -1,0 +1,218 @@
+"""Server latency through boto3 over loopback, measured in one interleaved run (issue 3, docs/PERFORMANCE.md).
+
+Targets, all called with the same boto3 client settings and a default TEXT_IMAGE (1024x1024, one image):
+
+  floor     the same server program (Granian, WSGI, HTTP auto, one worker) serving a minimal WSGI app that
+            returns the emulator's response bytes, precomputed;
+  repeat    the emulator, repeating one identical request (the response cache may answer);
+  new-seed  the emulator with a new seed on every request (no cache can help: a real generation each time);
+  moto      moto's `invoke_model` stub in server mode (`moto_server`), which returns `{}`.
+
+Requests rotate over the targets (a different starting target each round), so drift on a shared machine hits
+all of them alike. Prints a Markdown table of p50/p99 per target and the ratios to the floor.
+
+    .venv/bin/python bench/server_bench.py [--rounds 150] [--warmup 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "amazon.nova-canvas-v1:0"
+PROMPT = "a lighthouse on a cliff at dusk"
+DEFAULT_BODY = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": PROMPT}}).encode()
+TARGETS = {"(b) / (a)": 1.5, "(c) / (a)": 4.0}
+
+
+def seeded_body(seed: int) -> bytes:
+    """The default request with an explicit seed: every seed is a new generation."""
+    config = {"seed": seed}
+    return json.dumps(
+        {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": PROMPT}, "imageGenerationConfig": config}
+    ).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def client(port: int) -> Any:
+    return boto3.client(
+        "bedrock-runtime",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
+def start(command: list[str], port: int, ready: Callable[[int], None]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ready(port)
+    return proc
+
+
+def wait_emulator(port: int) -> None:
+    wait_port(port)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            boto3_ok = client(port).invoke_model(modelId=MODEL, body=DEFAULT_BODY)["body"].read()
+            if boto3_ok:
+                return
+        except Exception:  # noqa: BLE001 - a worker still starting
+            time.sleep(0.1)
+    raise RuntimeError("emulator not answering")
+
+
+# --- the floor server, in its own process: `server_bench.py --serve-floor PORT BODY_FILE` -------------------
+
+
+def serve_floor(port: int, body_file: Path) -> None:
+    """Granian exactly as the emulator runs it, with a WSGI app that only returns precomputed bytes."""
+    from emulator.config import EmulatorConfig
+    from emulator.server import build_server
+
+    body = body_file.read_bytes()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("x-amzn-RequestId", "00000000-0000-4000-8000-000000000000"),
+        ("X-Amzn-Bedrock-Invocation-Latency", "0"),
+    ]
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["wsgi.input"].read()
+        start_response("200 OK", headers)
+        return [body]
+
+    def loader(target: str) -> Callable[..., Any]:
+        return app
+
+    config = EmulatorConfig(port=port, access_log=False)
+    build_server(config).serve(target_loader=loader)
+
+
+# --- measurement ----------------------------------------------------------------------------------------
+
+
+def timed_call(bedrock: Any, body: bytes) -> float:
+    started = time.perf_counter()
+    out = bedrock.invoke_model(modelId=MODEL, body=body)
+    out["body"].read()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure(calls: dict[str, Callable[[int], float]], rounds: int, warmup: int) -> dict[str, list[float]]:
+    names = list(calls)
+    for index in range(warmup):
+        for name in names:
+            calls[name](-1 - index)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(rounds):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(calls[name](index))
+    return samples
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def report(samples: dict[str, list[float]], response_bytes: int) -> str:
+    floor50, floor99 = percentile(samples["(a) floor"], 0.5), percentile(samples["(a) floor"], 0.99)
+    lines = [
+        f"Response body: {response_bytes:,} bytes; {len(samples['(a) floor'])} interleaved rounds.",
+        "",
+        "| Target | p50 ms | p99 ms | mean ms | p50 / floor | p99 / floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, values in samples.items():
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        lines.append(
+            f"| {name} | {p50:.2f} | {p99:.2f} | {statistics.fmean(values):.2f} | "
+            f"{p50 / floor50:.2f}x | {p99 / floor99:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def run(rounds: int, warmup: int) -> str:
+    emulator_port, floor_port, moto_port = free_port(), free_port(), free_port()
+    bin_dir = Path(sys.executable).parent
+    procs = [
+        start([sys.executable, "-m", "emulator", "--port", str(emulator_port)], emulator_port, wait_emulator)
+    ]
+    try:
+        response = client(emulator_port).invoke_model(modelId=MODEL, body=DEFAULT_BODY)["body"].read()
+        body_file = Path(f"/tmp/server-bench-floor-{floor_port}.json")
+        body_file.write_bytes(response)
+        floor_cmd = [sys.executable, str(Path(__file__)), "--serve-floor", str(floor_port), str(body_file)]
+        procs.append(start(floor_cmd, floor_port, wait_port))
+        moto_cmd = [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)]
+        procs.append(start(moto_cmd, moto_port, wait_port))
+        emulator, floor, moto = client(emulator_port), client(floor_port), client(moto_port)
+        calls: dict[str, Callable[[int], float]] = {
+            "(a) floor": lambda i: timed_call(floor, DEFAULT_BODY),
+            "(b) emulator, repeated request": lambda i: timed_call(emulator, DEFAULT_BODY),
+            "(c) emulator, new seed each time": lambda i: timed_call(emulator, seeded_body(100_000 + i)),
+            "(d) moto server (stub, returns {})": lambda i: timed_call(moto, DEFAULT_BODY),
+        }
+        return report(measure(calls, rounds, warmup), len(response))
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=150)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BODY_FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_floor:
+        serve_floor(int(args.serve_floor[0]), Path(args.serve_floor[1]))
+        return 0
+    started = time.monotonic()
+    print(run(args.rounds, args.warmup))
+    print(f"\nBench wall time: {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
