@@ -100,7 +100,6 @@ _PARSERS: dict[str, Callable[[Any], object]] = {
     "bearer_tokens": _parse_tokens,
     "caption": parse_bool,
     "response_cache_size": lambda v: _parse_int(v, 0),
-    "fault_header_enabled": parse_bool,
     "access_log": parse_bool,
 }
 
@@ -115,8 +114,6 @@ class EmulatorConfig:
       signatures verified against the configured secrets.
     * `caption`: let the generators draw the prompt into the picture.
     * `response_cache_size`: finished generations kept per worker (0 disables the cache).
-    * `fault_header_enabled`: test-only; a request header `x-emulator-fault: <ExceptionName>` forces that
-      exception at the fault-injection point (after §2.4 step 6). Off by default: real clients never send it.
     * `access_log`: one log line per request on stderr.
     """
 
@@ -130,7 +127,6 @@ class EmulatorConfig:
     bearer_tokens: frozenset[str] = frozenset()
     caption: bool = True
     response_cache_size: int = 128
-    fault_header_enabled: bool = False
     access_log: bool = True
     testdouble: TestDoubleConfig = field(default_factory=TestDoubleConfig)
 

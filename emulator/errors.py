@@ -164,9 +164,6 @@ CATALOGUE: dict[str, type[BedrockException]] = {
     )
 }
 
-# The ten exceptions in the botocore model for InvokeModel (§2.9): what fault injection may force.
-MODELLED = frozenset(messages.EXCEPTION_STATUS)
-
 
 class _UncataloguedException(BedrockException):
     """An error named by a hook that the catalogue does not know: keep its name and status as given."""

@@ -283,12 +283,8 @@ def read_body(limit: int) -> bytes:
 
 
 def _inject_faults(call: Call, st: EmulatorState) -> None:
-    """The fault-injection point, after step 6 (§2.4, §8.6): the test double's rules, then the test header."""
+    """The fault-injection point, after step 6 (§2.4, §8.6): the test double's rules and latency."""
     _raise_if(st.hooks.before_body(call))
-    if st.config.fault_header_enabled:
-        name = call.headers.get("x-emulator-fault", "")
-        if name in errors.MODELLED:
-            raise errors.CATALOGUE[name]()
 
 
 def _validate(call: Call, st: EmulatorState, body: bytes) -> CachedReport:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 
@@ -114,6 +115,22 @@ def start_emulator(tmp: Path, name: str, args: list[str] | None = None, env: Map
         server.stop(signal.SIGKILL)
         raise
     return server
+
+
+FAULT_HEADER = "x-fault-case"
+
+
+def install_fault_rules(url: str) -> None:
+    """Through the test double's control API: a header `x-fault-case: <Name>` forces that §2.9 exception."""
+    from validator import messages
+
+    rules = [
+        {"name": f"force {name}", "match": {"header": {"name": FAULT_HEADER, "pattern": f"^{name}$"}},
+         "action": {"error": name}}
+        for name in messages.EXCEPTION_STATUS
+    ]  # fmt: skip
+    response = httpx.post(f"{url}/_emulator/rules", json=rules, timeout=10)
+    assert response.status_code == 201, response.text
 
 
 def make_client(url: str, **kwargs: Any) -> Any:

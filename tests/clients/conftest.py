@@ -12,20 +12,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_support import JS_DIR, EmulatorProcess, make_client, missing_tool, start_emulator
+from client_support import (
+    JS_DIR,
+    EmulatorProcess,
+    install_fault_rules,
+    make_client,
+    missing_tool,
+    start_emulator,
+)
 
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    """The default emulator, plus the test-only fault header and an application-profile alias."""
+    """The default emulator with an application-profile alias, and fault rules keyed on a test header."""
     env = {
-        "NOVA_EMULATOR_FAULT_HEADER_ENABLED": "true",
         "NOVA_EMULATOR_MODEL_ALIASES": (
             "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6="
             "amazon.nova-canvas-v1:0"
         ),
     }
     server = start_emulator(tmp_path_factory.mktemp("emulator"), "default", env=env)
+    install_fault_rules(server.url)
     yield server
     server.stop()
 

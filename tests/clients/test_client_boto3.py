@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from bedrock_bodies import NOVA, TITAN_V1, TITAN_V2, check_success, image_size, task_body, text_image
-from client_support import add_header, make_client, subprocess_env
+from client_support import FAULT_HEADER, add_header, make_client, subprocess_env
 
 from validator import messages
 
@@ -126,9 +126,9 @@ def test_endpoint_from_environment_variable(emulator: Any) -> None:
 
 @pytest.mark.parametrize("name", sorted(messages.EXCEPTION_STATUS))
 def test_each_modelled_exception_is_its_class(emulator: Any, name: str) -> None:
-    """The test-only fault header forces each of the ten §2.9 exceptions at the injection point."""
+    """A fault rule (the test double's control API) forces each of the ten §2.9 exceptions."""
     client = make_client(emulator.url)
-    add_header(client, "x-emulator-fault", name)
+    add_header(client, FAULT_HEADER, name)
     with pytest.raises(getattr(client.exceptions, name)) as info:
         client.invoke_model(modelId=NOVA, body=text_image())
     status, message = messages.EXCEPTION_STATUS[name], messages.DEFAULT_EXCEPTION_MESSAGE[name]

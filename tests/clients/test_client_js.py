@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from bedrock_bodies import NOVA, check_success, image_size, text_image
-from client_support import run_js_cases
+from client_support import FAULT_HEADER, run_js_cases
 
 from validator import messages
 
@@ -35,8 +35,7 @@ def _cases() -> list[dict[str, Any]]:
     ]
     plain = text_image().decode()
     cases += [
-        {"id": f"fault-{n}", "modelId": NOVA, "body": plain, "headers": {"x-emulator-fault": n}}
-        for n in FAULTS
+        {"id": f"fault-{n}", "modelId": NOVA, "body": plain, "headers": {FAULT_HEADER: n}} for n in FAULTS
     ]
     return cases
 

@@ -11,7 +11,7 @@ from emulator import EmulatorConfig, create_app
 
 @pytest.fixture
 def config() -> EmulatorConfig:
-    return EmulatorConfig(access_log=False, fault_header_enabled=True)
+    return EmulatorConfig(access_log=False)
 
 
 @pytest.fixture

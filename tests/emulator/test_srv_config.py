@@ -16,7 +16,7 @@ PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/
 def test_defaults() -> None:
     config = EmulatorConfig()
     assert (config.host, config.port, config.workers) == ("127.0.0.1", 8000, 1)
-    assert not config.strict_auth and not config.strict_content_type and not config.fault_header_enabled
+    assert not config.strict_auth and not config.strict_content_type
     assert config.caption and config.response_cache_size > 0
 
 

@@ -141,15 +141,11 @@ def test_unexpected_exception_is_a_json_500(app: Flask, caplog: pytest.LogCaptur
 
 
 @pytest.mark.parametrize("name", sorted(messages.EXCEPTION_STATUS))
-def test_fault_header(client: FlaskClient, name: str) -> None:
-    response = client.post(NOVA_PATH, data=TEXT_IMAGE, headers={"x-emulator-fault": name})
+def test_fault_rules_of_the_test_double(client: FlaskClient, name: str) -> None:
+    """The real hooks: a rule posted to the control API forces the exception, with its default text."""
+    assert client.post("/_emulator/rules", json={"action": {"error": name}}).status_code == 201
+    response = client.post(NOVA_PATH, data=TEXT_IMAGE)
     assert_error(response, name, messages.EXCEPTION_STATUS[name], messages.DEFAULT_EXCEPTION_MESSAGE[name])
-
-
-def test_fault_header_is_ignored_unless_enabled() -> None:
-    plain = create_app(EmulatorConfig(access_log=False)).test_client()
-    response = plain.post(NOVA_PATH, data=TEXT_IMAGE, headers={"x-emulator-fault": "ThrottlingException"})
-    assert response.status_code == 200
 
 
 def test_catalogue_statuses_match_the_contract() -> None:

@@ -22,7 +22,7 @@ const client = new BedrockRuntimeClient({
   maxAttempts: 1, // one attempt, so retryable faults surface at once (CONTRACT.md §8.6)
 });
 
-// Extra request headers per case (e.g. the test-only x-emulator-fault), added before signing.
+// Extra request headers per case (e.g. the header the tests' fault rules match on), added before signing.
 client.middlewareStack.add(
   (next, context) => async (args) => {
     const extra = context.__extraHeaders ?? {};
