@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from emulator import ui
 from emulator.hooks import Hooks
 from emulator.testdouble import api
 from emulator.testdouble.hooks_impl import TestDoubleHooks
@@ -26,4 +27,5 @@ def install(app: Flask, config: EmulatorConfig) -> Hooks:
     app.extensions[api.EXTENSION] = {"store": store, "config": settings}
     if settings.control_api:
         app.register_blueprint(api.bp)
+        ui.install(app, store, token=settings.control_token)  # the journal page (issue 6), same token
     return TestDoubleHooks(store, settings)

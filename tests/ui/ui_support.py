@@ -112,5 +112,5 @@ def make_app(journal: ListJournal, tokens: frozenset[str] = frozenset()) -> Flas
     def authorized(headers: Mapping[str, str]) -> bool:
         return not tokens or headers.get("authorization", "").removeprefix("Bearer ") in tokens
 
-    ui.install(app, journal, authorized=authorized)
+    ui.install_reader(app, journal, authorized=authorized)
     return app
