@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from validator.spec import Field, ModelSpec, TaskSpec
 from validator.types import (
@@ -45,6 +46,33 @@ from validator.types import (
 
 Json = dict[str, Any]
 Images = Mapping[str, InputImage]
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
+
+
+def _new(cls: type[T], **values: object) -> T:
+    """Build a frozen dataclass without running its generated `__init__`.
+
+    Frozen `__init__` sets each field through `object.__setattr__`, which made object construction the largest
+    cost of validating a small body; here every field is always given, so filling `__dict__` directly is
+    equivalent (the types have no `__post_init__`). tests/validator/test_build.py checks that every field is
+    set.
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
+
+
+def _by_value(enum_type: type[E]) -> Mapping[str, E]:
+    """Wire value → member, a dict lookup instead of the slower `EnumType.__call__`."""
+    members: list[E] = list(enum_type.__members__.values())
+    return MappingProxyType({member.value: member for member in members})
+
+
+_QUALITY: Final = _by_value(Quality)
+_STYLE: Final = _by_value(Style)
+_CONTROL_MODE: Final = _by_value(ControlMode)
+_OUT_PAINTING_MODE: Final = _by_value(OutPaintingMode)
 
 
 def _get(obj: Json, f: Field, name: str) -> Any:
@@ -62,10 +90,11 @@ def _config(doc: Json, task: TaskSpec, spec: ModelSpec) -> ImageGenerationConfig
     sent: Json = {} if task.config_ignored else doc.get("imageGenerationConfig", {})  # D8
     f = task.root.by_name["imageGenerationConfig"]
     ignore_dims = task.dims_ignored  # D7: sent width/height are ignored on editing tasks
-    return ImageGenerationConfig(
+    return _new(
+        ImageGenerationConfig,
         width=d.width if ignore_dims else _get(sent, f, "width"),
         height=d.height if ignore_dims else _get(sent, f, "height"),
-        quality=Quality(_get(sent, f, "quality")),
+        quality=_QUALITY[_get(sent, f, "quality")],
         cfg_scale=_float(_get(sent, f, "cfgScale")),
         number_of_images=_get(sent, f, "numberOfImages"),
         seed=_get(sent, f, "seed"),
@@ -75,13 +104,14 @@ def _config(doc: Json, task: TaskSpec, spec: ModelSpec) -> ImageGenerationConfig
 def _text_image(p: Json, f: Field, base: str, images: Images) -> TaskParams:
     condition = images.get(f"{base}/conditionImage")
     style = p.get("style")
-    return TextToImageParams(
+    return _new(
+        TextToImageParams,
         text=p["text"],
         negative_text=p.get("negativeText"),
-        style=Style(style) if style is not None else None,
+        style=_STYLE[style] if style is not None else None,
         condition_image=condition,
         # D6: control defaults apply only when conditioning is on.
-        control_mode=ControlMode(_get(p, f, "controlMode")) if condition is not None else None,
+        control_mode=_CONTROL_MODE[_get(p, f, "controlMode")] if condition is not None else None,
         control_strength=_float(_get(p, f, "controlStrength")) if condition is not None else None,
     )
 
@@ -122,7 +152,7 @@ def _outpainting(p: Json, f: Field, base: str, images: Images) -> TaskParams:
         mask_image=images.get(f"{base}/maskImage"),
         text=p.get("text"),
         negative_text=p.get("negativeText"),
-        out_painting_mode=OutPaintingMode(_get(p, f, "outPaintingMode")),
+        out_painting_mode=_OUT_PAINTING_MODE[_get(p, f, "outPaintingMode")],
         return_mask=p.get("returnMask", False),
     )
 
@@ -202,9 +232,14 @@ def build_request(doc: Json, task: TaskSpec, spec: ModelSpec, images: Images) ->
     params = _BUILDERS[task.task_type](doc[task.params_key], params_field, f"#/{task.params_key}", images)
     config = _config(doc, task, spec)
     if task.output_from is None:
-        size = ImageSize(config.width, config.height)
+        size = _new(ImageSize, width=config.width, height=config.height)
     else:
         size = images["#/" + "/".join(task.output_from)].size
-    return InvokeRequest(
-        model=spec.model, task_type=task.task_type, params=params, config=config, output_size=size
+    return _new(
+        InvokeRequest,
+        model=spec.model,
+        task_type=task.task_type,
+        params=params,
+        config=config,
+        output_size=size,
     )

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
 JsonObject = dict[str, Any]
 
 _BOM: Final = "\ufeff"
+_WHITESPACE: Final = " \t\n\r"
 
 
 class _Reject(ValueError):
@@ -49,6 +51,8 @@ def _decoder() -> json.JSONDecoder:
 
 
 _STRICT: Final = _decoder()
+# The decoder's scanner parses one value at an index (the C scanner when available).
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _STRICT.scan_once  # type: ignore[attr-defined]
 
 
 def parse_body(body: bytes | bytearray | memoryview | str) -> tuple[JsonObject | None, str]:
@@ -69,17 +73,22 @@ def parse_body(body: bytes | bytearray | memoryview | str) -> tuple[JsonObject |
 
 
 def _parse_text(text: str) -> tuple[JsonObject | None, str]:
-    if not text.strip(" \t\r\n"):
+    # scan_once on the stripped text skips JSONDecoder.decode's two whitespace regex passes; JSON whitespace
+    # is exactly these four characters (RFC 8259), so anything else around the value is still an error.
+    stripped = text.strip(_WHITESPACE)
+    if not stripped:
         return None, "empty body"
+    if stripped[0] != "{":
+        return None, "top-level value is not an object"
     try:
-        value = _STRICT.decode(text)
+        value, end = _SCAN(stripped, 0)
     except _Reject as exc:
         return None, str(exc)
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, StopIteration) as exc:
         # JSONDecodeError is a ValueError; so is an integer too long for int(); deep nesting recurses.
         return None, f"invalid JSON ({type(exc).__name__})"
-    if not isinstance(value, dict):
-        return None, "top-level value is not an object"
+    if end != len(stripped):
+        return None, "extra data after the JSON value"
     return value, ""
 
 

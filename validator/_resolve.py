@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 from validator.types import ModelId
 
 _MAX_LENGTH: Final = 2048  # Doc: modelId length 1-2048
-_SERVED: Final[frozenset[str]] = frozenset(m.value for m in ModelId)
+#: Canonical id string → ModelId (a dict lookup; calling the enum is several times slower).
+SERVED_IDS: Final[Mapping[str, ModelId]] = MappingProxyType({m.value: m for m in ModelId})
 
 # D31: geography prefixes of system inference profiles.
 _GEOGRAPHIES: Final = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "global")
@@ -37,8 +39,9 @@ def resolve_model_id(raw: str, aliases: Mapping[str, str] | None = None) -> Mode
         return None
     if aliases and raw in aliases:
         return _served(aliases[raw])
-    if raw in _SERVED:
-        return ModelId(raw)
+    served = SERVED_IDS.get(raw)
+    if served is not None:
+        return served
     profile = _PROFILE.fullmatch(raw)
     if profile is not None:
         return _served(profile["model"])
@@ -61,6 +64,4 @@ def _resolve_arn(arn: re.Match[str], aliases: Mapping[str, str] | None) -> Model
 
 
 def _served(candidate: object) -> ModelId | None:
-    if isinstance(candidate, str) and candidate in _SERVED:
-        return ModelId(candidate)
-    return None
+    return SERVED_IDS.get(candidate) if isinstance(candidate, str) else None

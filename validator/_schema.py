@@ -13,28 +13,33 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
+from validator._fast import PREDICATES, Predicate
 from validator._render import detail, found_type, show
 from validator.report import ContractError
-from validator.spec import EXPECTED_TYPE_NAME, Field, Kind, ModelSpec, TaskSpec
-from validator.types import TaskType
+from validator.spec import EXPECTED_TYPE_NAME, MODEL_SPECS, Field, Kind, ModelSpec, TaskSpec
+from validator.types import ModelId
 
 Errors = list[ContractError]
-_TASK_NAMES: Final = frozenset(t.value for t in TaskType)
+# (model, taskType string) → the task's spec and its compiled fast-path predicate.
+_TASKS: Final[Mapping[tuple[ModelId, str], tuple[TaskSpec, Predicate]]] = MappingProxyType(
+    {
+        (model, task.value): (MODEL_SPECS[model].tasks[task], accepts)
+        for (model, task), accepts in PREDICATES.items()
+    }
+)
 
 
 def check_schema(doc: dict[str, Any], spec: ModelSpec) -> tuple[TaskSpec | None, Errors]:
     """Validate a parsed body. Returns the task spec (None when taskType is invalid) and all violations."""
     out: Errors = []
     task_type = doc.get("taskType")
-    task = (
-        spec.tasks.get(TaskType(task_type))
-        if isinstance(task_type, str) and task_type in _TASK_NAMES
-        else None
-    )
-    if task is None:
+    entry = _TASKS.get((spec.model, task_type)) if type(task_type) is str else None
+    if entry is None:
         _root_only(doc, spec, out)
         return None, out
-    _object(doc, task.root, "#", out)
+    task, accepts = entry
+    if not accepts(doc):  # the compiled fast path says "maybe invalid": walk for the exact violations
+        _object(doc, task.root, "#", out)
     return task, out
 
 

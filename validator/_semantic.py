@@ -9,22 +9,21 @@ the one Bedrock reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from validator._images import check_image
 from validator._render import semantic
 from validator.report import ContractError
-from validator.spec import Field, Kind, ModelSpec, TaskSpec
+from validator.spec import ImageSlot, ModelSpec, TaskSpec
 from validator.types import ImageSize, InputImage
 
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class SemanticResult:
+class SemanticResult(NamedTuple):
     """All semantic failures, plus every decoded image keyed by pointer (for building the typed request)."""
 
     errors: tuple[ContractError, ...]
@@ -75,19 +74,22 @@ def _control(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]
     return []
 
 
-def _output_size(config: Json, spec: ModelSpec) -> tuple[int, int]:
-    return config.get("width", spec.defaults.width), config.get("height", spec.defaults.height)
-
-
 def _size_error(config: Json, spec: ModelSpec) -> ContractError | None:
     """§4: the first failing output-size rule (Nova §4.1 in order, width before height; Titan §4.2)."""
-    w, h = _output_size(config, spec)
+    w = config.get("width", spec.defaults.width)
+    h = config.get("height", spec.defaults.height)
     if spec.titan_sizes is not None:
         if (w, h) in spec.titan_sizes:
             return None
         return _error("#/imageGenerationConfig", "SEM-SIZE-TITAN", w=w, h=h)
     lim = spec.nova_output
     assert lim is not None and lim.step is not None
+    low, high, step = lim.min_side, lim.max_side, lim.step
+    if (  # the common, valid case in one expression
+        low <= w <= high and low <= h <= high and not w % step and not h % step
+        and max(w, h) <= lim.max_ratio * min(w, h) and w * h <= lim.max_pixels
+    ):  # fmt: skip
+        return None
     for name, value in (("width", w), ("height", h)):
         if not lim.min_side <= value <= lim.max_side:
             pointer = f"#/imageGenerationConfig/{name}"
@@ -133,12 +135,19 @@ RULES: Final[Mapping[str, _Rule]] = MappingProxyType(
 )
 
 
+_COVERED: Final = frozenset({"SEM-SIZE-STEP", "SEM-SIZE-RATIO", "SEM-SIZE-PIXELS"})
+_EMPTY: Final[Json] = {}  # never mutated: stands in for an absent imageGenerationConfig
+
+
 def _cross_field(doc: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
     params: Json = doc[task.params_key]
-    config: Json = doc.get("imageGenerationConfig", {})
+    config: Json = doc.get("imageGenerationConfig", _EMPTY)
     errors: list[ContractError] = []
     for rule_id in task.rules:
-        errors += RULES[rule_id](params, config, spec)
+        if rule_id not in _COVERED:
+            errors += RULES[rule_id](params, config, spec)
+    if not errors:
+        return errors
     # Rules that belong to a params object with several possible names get their pointer here.
     return [replace(e, pointer=f"#/{task.params_key}") if not e.pointer else e for e in errors]
 
@@ -146,47 +155,46 @@ def _cross_field(doc: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractErr
 # --- image fields (§5) ---
 
 
-def _image_fields(value: object, f: Field, pointer: str) -> Iterator[tuple[str, str, Field]]:
-    """Yield (pointer, base64 text, field) for every image value present, in §3 table order."""
-    if f.kind is Kind.IMAGE and isinstance(value, str):
-        yield pointer, value, f
-    elif f.kind is Kind.ARRAY and f.items is not None and isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _image_fields(item, f.items, f"{pointer}/{index}")
-    elif f.kind is Kind.OBJECT and isinstance(value, dict):
-        for child in f.fields:
-            if child.name in value:
-                yield from _image_fields(value[child.name], child, f"{pointer}/{child.name}")
+def _image_values(doc: Json, slot: ImageSlot) -> list[tuple[str, object]]:
+    """(pointer, value) of every image present in one slot; the body passed the schema stage."""
+    value: Any = doc
+    for key in slot.path:
+        value = value.get(key)
+        if value is None:
+            return []
+    if slot.array:
+        return [(f"{slot.pointer}/{index}", item) for index, item in enumerate(value)]
+    return [(slot.pointer, value)]
 
 
 def _check_images(
     doc: Json, task: TaskSpec, spec: ModelSpec, errors: list[ContractError]
 ) -> dict[str, InputImage]:
-    params = task.params
     images: dict[str, InputImage] = {}
     sizes: dict[str, ImageSize] = {}
-    for pointer, text, f in _image_fields(doc[params.name], params, f"#/{params.name}"):
-        checked = check_image(text, pointer, spec, mask=f.mask_of is not None)
-        if checked.size is not None:
-            sizes[pointer] = checked.size
-        if checked.error is not None:
-            errors.append(checked.error)
-            continue
-        assert checked.image is not None and checked.size is not None
-        mask_error = _mask_error(f, pointer, checked.size, checked.bad_mask_pixels, sizes)
-        if mask_error is not None:
-            errors.append(mask_error)
-            continue
-        images[pointer] = checked.image
+    for slot in task.image_slots:
+        for pointer, text in _image_values(doc, slot):
+            checked = check_image(str(text), pointer, spec, mask=slot.mask_of is not None)
+            if checked.size is not None:
+                sizes[pointer] = checked.size
+            if checked.error is not None:
+                errors.append(checked.error)
+                continue
+            assert checked.image is not None and checked.size is not None
+            mask_error = _mask_error(slot, pointer, checked.size, checked.bad_mask_pixels, sizes)
+            if mask_error is not None:
+                errors.append(mask_error)
+                continue
+            images[pointer] = checked.image
     return images
 
 
 def _mask_error(
-    f: Field, pointer: str, size: ImageSize, bad: int, sizes: Mapping[str, ImageSize]
+    slot: ImageSlot, pointer: str, size: ImageSize, bad: int, sizes: Mapping[str, ImageSize]
 ) -> ContractError | None:
-    if f.mask_of is None:
+    if slot.mask_of is None:
         return None
-    image_pointer = "#/" + "/".join(f.mask_of)
+    image_pointer = "#/" + "/".join(slot.mask_of)
     target = sizes.get(image_pointer)
     if target is not None and target != size:
         return _error(
@@ -201,5 +209,5 @@ def _mask_error(
 def check_semantic(doc: Json, task: TaskSpec, spec: ModelSpec) -> SemanticResult:
     """Run every §7.3 rule on a schema-valid body."""
     errors = _cross_field(doc, task, spec)
-    images = _check_images(doc, task, spec, errors)
-    return SemanticResult(errors=tuple(errors), images=MappingProxyType(images))
+    images = _check_images(doc, task, spec, errors) if task.image_slots else {}
+    return SemanticResult(tuple(errors) if errors else (), images)

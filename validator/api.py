@@ -3,7 +3,8 @@
 `validate_request` runs, in the emulator's order, the steps that do not need a network: body size (step 3),
 model id (4), Content-Type (7), Accept (8), JSON parse (9), schema (10) and semantic checks (11). It returns a
 `RequestReport` whose `error` is exactly what Bedrock (and the emulator) would answer. `validate_body` runs
-steps 9-11 for an already-resolved model. None of them ever raises on bad input.
+steps 9-11 for an already-resolved model. `is_valid_request` gives the same verdict without building the
+report, the typed request or the warnings. None of them ever raises on bad input.
 """
 
 from __future__ import annotations
@@ -15,24 +16,25 @@ from validator._build import build_request
 from validator._headers import check_headers
 from validator._parse import normalise_object, parse_body
 from validator._render import schema_message
-from validator._resolve import resolve_model_id
+from validator._resolve import SERVED_IDS, resolve_model_id
 from validator._schema import check_schema
 from validator._semantic import check_semantic
 from validator._warnings import body_warnings
 from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
-from validator.spec import MODEL_SPECS
+from validator.spec import MODEL_SPECS, ModelSpec
 from validator.types import ModelId
 
-__all__ = ["check_headers", "is_valid_request", "iter_request_errors", "resolve_model_id", "validate_body",
-           "validate_request"]  # fmt: skip
+__all__ = [
+    "check_headers",
+    "is_valid_request",
+    "iter_request_errors",
+    "resolve_model_id",
+    "validate_body",
+    "validate_request",
+]
 
 _DEFAULT_MODEL = ModelId.NOVA_CANVAS.value
-_SERVED = frozenset(m.value for m in ModelId)
-
-
-def _validation(message: str) -> BedrockError:
-    return BedrockError(exception="ValidationException", status=400, message=message)
 
 
 def _rejected(
@@ -41,9 +43,13 @@ def _rejected(
     errors: tuple[ContractError, ...],
     warnings: tuple[ContractWarning, ...] = (),
 ) -> RequestReport:
-    return RequestReport(
-        model=model, error=_validation(message), errors=errors, warnings=warnings, request=None
-    )
+    error = BedrockError(exception="ValidationException", status=400, message=message)
+    return RequestReport(model=model, error=error, errors=errors, warnings=warnings, request=None)
+
+
+def _spec(model: object) -> ModelSpec | None:
+    served = SERVED_IDS.get(model) if isinstance(model, str) else None
+    return MODEL_SPECS[served] if served is not None else None
 
 
 def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
@@ -54,7 +60,7 @@ def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
 
 def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestReport:
     """§2.4 steps 9-11 for a resolved model: strict parse, schema (all violations), semantic checks."""
-    spec = MODEL_SPECS.get(ModelId(model)) if model in _SERVED else None
+    spec = _spec(model)
     if spec is None:
         problem = ContractError("protocol", "", "modelId", "not a served model")
         return _rejected(None, INVALID_MODEL_ID, (problem,))
@@ -73,11 +79,38 @@ def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestRe
 
 
 def _body_size(body: object) -> int:
-    if isinstance(body, bytes | bytearray | memoryview):
-        return len(body) if not isinstance(body, memoryview) else body.nbytes
+    """Size on the wire (§2.6): bytes as given, str as UTF-8; a parsed object has no wire size."""
+    if isinstance(body, bytes | bytearray):
+        return len(body)
+    if isinstance(body, memoryview):
+        return body.nbytes
     if isinstance(body, str):
-        return len(body.encode("utf-8", "surrogatepass"))
-    return 0  # a parsed object has no wire size
+        return len(body) if body.isascii() else len(body.encode("utf-8", "surrogatepass"))
+    return 0
+
+
+def _protocol(
+    body: object,
+    model_id: str,
+    headers: Mapping[str, str] | None,
+    strict_content_type: bool,
+    aliases: Mapping[str, str] | None,
+) -> tuple[ModelId | None, RequestReport | None, tuple[ContractWarning, ...]]:
+    """Steps 3, 4, 7 and 8: the resolved model, or the rejection; plus header warnings."""
+    if _body_size(body) > MAX_BODY_BYTES:
+        problem = ContractError("protocol", "#", "SEM-BODY-SIZE", BODY_TOO_LARGE)
+        return None, _rejected(None, BODY_TOO_LARGE, (problem,)), ()
+    model = resolve_model_id(model_id, aliases)
+    if model is None:
+        problem = ContractError("protocol", "", "modelId", INVALID_MODEL_ID)
+        return None, _rejected(None, INVALID_MODEL_ID, (problem,)), ()
+    if headers is None:
+        return model, None, ()
+    error, warnings = check_headers(headers, strict_content_type=strict_content_type)
+    if error is not None:
+        problem = ContractError("protocol", "", "header", error.message)
+        return model, _rejected(model, error.message, (problem,), warnings), warnings
+    return model, None, warnings
 
 
 def validate_request(
@@ -91,27 +124,18 @@ def validate_request(
     """Validate one InvokeModel request; the report's `error` is what Bedrock would answer (§2.4 order).
 
     `model_id` may use any §2.3 form (already percent-decoded); `aliases` maps application-inference-profile
-    ARNs (or their ids) to canonical ids. `body` may be bytes, str or an already-parsed dict.
+    ARNs (or their ids) to canonical ids. `body` may be bytes, str or an already-parsed dict. `headers`, when
+    given, are checked (Content-Type, Accept); `strict_content_type` rejects `application/octet-stream`.
     """
-    if _body_size(body) > MAX_BODY_BYTES:
-        problem = ContractError("protocol", "#", "SEM-BODY-SIZE", BODY_TOO_LARGE)
-        return _rejected(None, BODY_TOO_LARGE, (problem,))
-    model = resolve_model_id(model_id, aliases)
-    if model is None:
-        return _rejected(
-            None, INVALID_MODEL_ID, (ContractError("protocol", "", "modelId", INVALID_MODEL_ID),)
-        )
-    header_warnings: tuple[ContractWarning, ...] = ()
-    if headers is not None:
-        header_error, header_warnings = check_headers(headers, strict_content_type=strict_content_type)
-        if header_error is not None:
-            problem = ContractError("protocol", "", "header", header_error.message)
-            return _rejected(model, header_error.message, (problem,), header_warnings)
+    model, rejection, header_warnings = _protocol(body, model_id, headers, strict_content_type, aliases)
+    if rejection is not None or model is None:
+        assert rejection is not None
+        return rejection
     report = validate_body(body, model)
-    if header_warnings:
-        return RequestReport(report.model, report.error, report.errors, header_warnings + report.warnings,
-                             report.request)  # fmt: skip
-    return report
+    if not header_warnings:
+        return report
+    warnings = header_warnings + report.warnings
+    return RequestReport(report.model, report.error, report.errors, warnings, report.request)
 
 
 def iter_request_errors(
@@ -122,11 +146,10 @@ def iter_request_errors(
     strict_content_type: bool = False,
     aliases: Mapping[str, str] | None = None,
 ) -> Iterator[ContractError]:
-    """Every error `validate_request` finds, first (the one Bedrock reports) first."""
-    report = validate_request(
+    """Every error `validate_request` finds; the first is the one Bedrock reports."""
+    yield from validate_request(
         body, model_id, headers=headers, strict_content_type=strict_content_type, aliases=aliases
-    )
-    yield from report.errors
+    ).errors
 
 
 def is_valid_request(
@@ -137,7 +160,15 @@ def is_valid_request(
     strict_content_type: bool = False,
     aliases: Mapping[str, str] | None = None,
 ) -> bool:
-    """True when Bedrock would accept the request."""
-    return validate_request(
-        body, model_id, headers=headers, strict_content_type=strict_content_type, aliases=aliases
-    ).valid
+    """True when Bedrock would accept the request: `validate_request(...).valid`, computed more cheaply."""
+    model, rejection, _ = _protocol(body, model_id, headers, strict_content_type, aliases)
+    if rejection is not None or model is None:
+        return False
+    spec = MODEL_SPECS[model]
+    doc, _ = _parse(body)
+    if doc is None:
+        return False
+    task, schema_errors = check_schema(doc, spec)
+    if schema_errors or task is None:
+        return False
+    return not check_semantic(doc, task, spec).errors

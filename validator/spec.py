@@ -60,6 +60,7 @@ __all__ = [
     "TITAN_SIZES",
     "ConfigDefaults",
     "Field",
+    "ImageSlot",
     "Kind",
     "Limit",
     "ModelSpec",
@@ -170,6 +171,21 @@ class SizeLimits:
 
 
 @dataclass(frozen=True)
+class ImageSlot:
+    """Where a task carries an image: the path from the root, whether the value is an array of images, and
+    for masks the path of the image they must match (§5.3)."""
+
+    path: tuple[str, ...]
+    array: bool
+    mask_of: tuple[str, ...] | None
+
+    @property
+    def pointer(self) -> str:
+        """The JSON pointer of the field (array items add `/<index>`)."""
+        return "#/" + "/".join(self.path)
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """One task of one model."""
 
@@ -183,6 +199,12 @@ class TaskSpec:
     output_from: tuple[str, ...] | None
     dims_ignored: bool  # W-DIM-IGNORED applies (D7)
     config_ignored: bool  # W-CONFIG-IGNORED applies (D8)
+    # Every image field, in §3 table order (the order of the §7.3 image checks).
+    image_slots: tuple[ImageSlot, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        params = self.root.by_name[self.params_key]
+        object.__setattr__(self, "image_slots", tuple(_slots(params, (params.name,))))
 
     @property
     def params(self) -> Field:
@@ -375,6 +397,14 @@ def _virtual_try_on(text_max: int) -> Field:
         Field("returnMask", Kind.BOOLEAN, default=False),
         required=True,
     )
+
+
+def _slots(f: Field, path: tuple[str, ...]) -> list[ImageSlot]:
+    if f.kind is Kind.IMAGE:
+        return [ImageSlot(path, array=False, mask_of=f.mask_of)]
+    if f.kind is Kind.ARRAY and f.items is not None and f.items.kind is Kind.IMAGE:
+        return [ImageSlot(path, array=True, mask_of=None)]
+    return [slot for child in f.fields for slot in _slots(child, (*path, child.name))]
 
 
 # --- per-model tables ---
