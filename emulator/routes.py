@@ -92,13 +92,26 @@ def raw_request_path(environ: Mapping[str, Any]) -> tuple[str, bool]:
 
 
 def parse_route(method: str, path: str, encoded: bool) -> Route:
-    """§2.2 rules 1-4: POST `/model/{modelId}/{operation}`, greedy modelId, no trailing slash."""
+    """§2.2 rules 1-4: POST `/model/{modelId}/{operation}`, greedy modelId, no trailing slash.
+
+    An empty modelId (`/model//invoke`) is routed; resolution then rejects it (length 1-2048, §2.3).
+    """
     if method != "POST" or not path.startswith("/model/"):
         return Route(None, None)
     model_part, sep, operation = path[len("/model/") :].rpartition("/")
-    if not sep or not model_part or operation not in OPERATIONS:
+    if not sep or operation not in OPERATIONS:
         return Route(None, None)
     return Route(operation, unquote(model_part, errors="replace") if encoded else model_part)
+
+
+def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    """Request headers, names lowercased (as in HTTP/2). An empty Content-Type is kept: it is not an absent
+    one (§2.5.1), although werkzeug's `request.headers` drops it."""
+    headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if key in environ:
+            headers[key.replace("_", "-").lower()] = str(environ[key])
+    return headers
 
 
 @bp.before_app_request
@@ -115,7 +128,7 @@ def open_call() -> None:
         raw_path=path,
         operation=route.operation,
         raw_model_id=route.model_id,
-        headers={name.lower(): value for name, value in request.headers.items()},
+        headers=request_headers(request.environ),
         started=g.started,
     )
     g.encoded_path = encoded

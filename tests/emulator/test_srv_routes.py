@@ -46,7 +46,6 @@ def test_model_id_forms_are_served(client: FlaskClient, path: str) -> None:
         ("GET", NOVA_PATH),  # non-POST method
         ("PUT", NOVA_PATH),
         ("POST", "/model/amazon.nova-canvas-v1%3A0/generate"),
-        ("POST", "/model//invoke"),
         ("POST", "/invoke"),
         ("GET", "/"),
         ("POST", "/_emulator/nothing-here"),
@@ -58,6 +57,16 @@ def test_unknown_operation(client: FlaskClient, method: str, path: str) -> None:
     assert response.headers["x-amzn-ErrorType"] == messages.UNKNOWN_OPERATION_ERROR_TYPE
     assert response.data == messages.UNKNOWN_OPERATION_BODY.encode()
     assert response.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("path", ["/model//invoke", "/model/%20/invoke"])
+def test_empty_or_blank_model_id(client: FlaskClient, path: str) -> None:
+    assert_error(client.post(path, data=SMALL), "ValidationException", 400, messages.INVALID_MODEL_ID)
+
+
+def test_empty_content_type_is_not_absent(client: FlaskClient) -> None:
+    response = client.post(NOVA_PATH, data=SMALL, headers={"Content-Type": ""})
+    assert_error(response, "ValidationException", 400, messages.INVALID_CONTENT_TYPE)
 
 
 def test_double_encoding_is_decoded_once(client: FlaskClient) -> None:
