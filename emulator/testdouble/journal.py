@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -197,6 +198,7 @@ def build_entry(
         "cache_hit": call.cache_hit,
         "rules": call.extra.get("testdouble.fired", []),
         "fault": call.extra.get("testdouble.fault"),
+        "worker_pid": os.getpid(),  # which server process answered (several with --workers)
     }
     columns = {
         "model": model,

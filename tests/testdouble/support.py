@@ -43,3 +43,29 @@ def wait_for_journal(control: EmulatorControl, count: int, timeout: float = 10.0
         if len(entries) >= count or time.monotonic() > deadline:
             return entries
         time.sleep(0.05)
+
+
+def png_base64(width: int = 320, height: int = 320, text_chunk: str | None = None) -> str:
+    """A valid RGB PNG as base64, optionally with a tEXt chunk (to carry a blocking marker)."""
+    import base64
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    if text_chunk is not None:
+        info.add_text("comment", text_chunk)
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 200)).save(buffer, format="PNG", pnginfo=info)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def variation_body(image: str, text: str | None = None) -> str:
+    """A Nova IMAGE_VARIATION body around one input image."""
+    params: dict[str, Any] = {"images": [image]}
+    if text is not None:
+        params["text"] = text
+    config = {"width": 320, "height": 320, "numberOfImages": 1}
+    return json.dumps(
+        {"taskType": "IMAGE_VARIATION", "imageVariationParams": params, "imageGenerationConfig": config}
+    )
