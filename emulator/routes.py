@@ -146,6 +146,10 @@ def close_call(response: Response) -> Response:
         if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
             response.headers["Connection"] = "keep-alive"
         response = state().hooks.finalize(call, response)
+    if response.is_sequence:
+        # A complete body (not a fault's generator): hand the WSGI server the list itself, so Granian sends
+        # it in one piece instead of iterating a wrapper in Python (issue 3 speed target).
+        response.direct_passthrough = True
     if state().config.access_log:
         _log_request(call, response)
     return response
@@ -283,8 +287,10 @@ def read_body(limit: int) -> bytes:
     if length is not None and length > limit:
         raise ValidationException(messages.BODY_TOO_LARGE)
     stream = request.stream
-    chunks: list[bytes] = []
-    total = 0
+    first = stream.read(length) if length is not None else b""  # the common case: one read
+    if length is not None and len(first) >= length:
+        return first
+    chunks, total = [first], len(first)
     while True:
         chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
         if not chunk:
