@@ -1,0 +1,29 @@
+"""Fixtures for the reliability suite: real servers (subprocesses on free loopback ports), started once."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from rel_support import Server, start_server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The default emulator, one worker; checked alive after every test module that uses it."""
+    srv = start_server(tmp_path_factory.mktemp("reliability"), "default")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def server2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The emulator with `--workers 2` (soak, concurrent large bodies)."""
+    srv = start_server(tmp_path_factory.mktemp("reliability"), "workers2", ["--workers", "2"])
+    yield srv
+    srv.stop()
