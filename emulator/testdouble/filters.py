@@ -72,6 +72,15 @@ class Filters:
         }
 
     @cached_property
+    def _moderating(self) -> bool:
+        return bool(
+            self.blocked_words
+            or self.blocked_image_hashes
+            or self.blocked_image_marker
+            or self.mask_prompt_failure_words
+        )
+
+    @cached_property
     def _blocked(self) -> re.Pattern[str] | None:
         return words_pattern(self.blocked_words)
 
@@ -85,6 +94,8 @@ class Filters:
 
     def moderate(self, request: InvokeRequest) -> BedrockError | None:
         """§2.4 step 12: the first input-moderation failure, checking text, then images, then mask prompts."""
+        if not self._moderating:
+            return None  # the common case, kept cheap: this runs on every valid request
         if self._blocked is not None and any(self._blocked.search(t) for t in prompt_texts(request)):
             text = messages.TITAN_TEXT_BLOCKED if request.model.is_titan else messages.NOVA_TEXT_BLOCKED
             return _validation(text)

@@ -111,9 +111,9 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if path != MEMORY:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(
-                "PRAGMA synchronous = NORMAL"
-            )  # durable enough for a test double, no fsync per insert
+            # No fsync at all (checkpoints included): safe if a process crashes, only an OS crash can lose
+            # data, which does not matter for a test double; halves the journal insert on the hot path.
+            conn.execute("PRAGMA synchronous = OFF")
         return conn
 
     @contextmanager
