@@ -226,7 +226,10 @@ def read_response(sock: socket.socket, started: float) -> RawResponse:
     """Read one response (Content-Length framed, or until close) from `sock`."""
     data = b""
     while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
         if not chunk:
             return RawResponse(0, {}, data, time.monotonic() - started)
         data += chunk
@@ -252,7 +255,10 @@ def raw_exchange(port: int, data: bytes, *, timeout: float = 30, shut_write: boo
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(data)
         if shut_write:
-            sock.shutdown(socket.SHUT_WR)
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:  # the server already closed the connection
+                return RawResponse(0, {}, b"", time.monotonic() - started)
         return read_response(sock, started)
 
 
