@@ -264,6 +264,8 @@ def _palette(img: Image.Image, mask: bool) -> tuple[Pixels, int, int]:
             alpha[key] = 0
         counts = np.bincount(indices.ravel(), minlength=256)
         translucent = int(counts[alpha < 255].sum())
+        # Counted; drop it so convert() does not warn that byte transparency belongs in RGBA.
+        del img.info["transparency"]
     rgb: Pixels = np.asarray(img.convert("RGB"))
     return rgb, translucent, _bad_rgb(None, rgb) if mask else 0
 

@@ -104,11 +104,13 @@ def normalise_object(value: object) -> tuple[JsonObject | None, str]:
         result = _normalise(value, 0)
     except _Reject as exc:
         return None, str(exc)
+    except RecursionError:  # only reachable when the caller is already deep in its own stack
+        return None, "nesting too deep"
     assert isinstance(result, dict)
     return result, ""
 
 
-_MAX_DEPTH: Final = 500
+_MAX_DEPTH: Final = 100  # real requests nest 4 deep; this keeps far below the interpreter's limit
 
 
 def _normalise(value: object, depth: int) -> object:
