@@ -189,12 +189,14 @@ def health() -> Response:
 def dispatch(path: str) -> Response:
     """Route on the raw path to the operation's view; anything else is Bedrock's unknown operation."""
     call: Call | None = g.get("call")
-    if call is None or call.operation is None:
-        raise UnknownOperationException()
     try:
+        if call is None or call.operation is None:
+            raise UnknownOperationException()
         return VIEWS[call.operation](call, state())
-    except errors.BedrockException as exc:
-        call.error = exc.to_bedrock_error()
+    except Exception as exc:
+        if call is not None:  # recorded for the journal; rendered by errors.handle_error
+            known = exc if isinstance(exc, errors.BedrockException) else errors.InternalServerException()
+            call.error = known.to_bedrock_error()
         raise
 
 

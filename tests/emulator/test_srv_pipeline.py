@@ -138,6 +138,19 @@ def test_unexpected_exception_is_a_json_500(app: Flask, caplog: pytest.LogCaptur
         messages.DEFAULT_EXCEPTION_MESSAGE["InternalServerException"],
     )
     assert "bug in a hook" in caplog.text
+    assert hooks_error(app) == messages.DEFAULT_EXCEPTION_MESSAGE["InternalServerException"]
+
+
+def hooks_error(app: Flask) -> str | None:
+    calls = app.extensions["nova_canvas_emulator"].hooks.calls
+    return calls[-1].error.message if calls and calls[-1].error else None
+
+
+def test_unknown_operation_is_recorded(app: Flask) -> None:
+    hooks = RecordingHooks()
+    with_hooks(app, hooks).test_client().post("/model/x/nope", data=b"{}")
+    assert hooks.seen == ["finalize"]
+    assert hooks.calls[0].error is not None and hooks.calls[0].error.exception == "UnknownOperationException"
 
 
 @pytest.mark.parametrize("name", sorted(messages.EXCEPTION_STATUS))
