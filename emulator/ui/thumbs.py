@@ -10,12 +10,13 @@ import base64
 import binascii
 import io
 
-from PIL import Image, ImageChops, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageFilter, UnidentifiedImageError
 
 from emulator.ui.images import image_data
 
 MAX_SIDE = 160
 OVERLAY_RGBA = (230, 30, 40, 130)  # translucent red over the edited area
+OUTLINE_RGBA = (200, 0, 20, 255)  # its border, so a red edit over a red picture still shows
 _CHECKER = ((236, 236, 236), (204, 204, 204))
 _CHECKER_CELL = 8
 _MAX_PIXELS = 64_000_000  # refuse decompression bombs; Bedrock inputs stay far below this
@@ -49,17 +50,19 @@ def image_thumbnail(image: Image.Image, max_side: int = MAX_SIDE) -> bytes:
 def mask_thumbnail(
     mask: Image.Image, base: Image.Image | None, edited_is_white: bool, max_side: int = MAX_SIDE
 ) -> bytes:
-    """PNG bytes of `base` with the mask's edited area in translucent red (the mask alone if no base fits)."""
-    edited = _edited_area(mask, edited_is_white)
+    """PNG bytes of `base` with the edited area tinted red and outlined (on white when no base fits)."""
+    edited = _shrunk(_edited_area(mask, edited_is_white), max_side)
     if base is None or base.size != mask.size:
-        background = Image.new("RGB", mask.size, (255, 255, 255))
+        background = Image.new("RGB", edited.size, (255, 255, 255))
     else:
-        background = _flatten(base)
-    red = Image.new("RGBA", mask.size, OVERLAY_RGBA)
-    layer = Image.new("RGBA", mask.size, (0, 0, 0, 0))
-    layer.paste(red, mask=edited)
-    combined = Image.alpha_composite(background.convert("RGBA"), layer).convert("RGB")
-    return encode(_shrunk(combined, max_side))
+        background = _flatten(_shrunk(base, max_side))
+    layer = Image.new("RGBA", edited.size, (0, 0, 0, 0))
+    layer.paste(Image.new("RGBA", edited.size, OVERLAY_RGBA), mask=edited)
+    outline = ImageChops.subtract(
+        edited.filter(ImageFilter.MaxFilter(3)), edited.filter(ImageFilter.MinFilter(3))
+    )
+    layer.paste(Image.new("RGBA", edited.size, OUTLINE_RGBA), mask=outline)
+    return encode(Image.alpha_composite(background.convert("RGBA"), layer).convert("RGB"))
 
 
 def _edited_area(mask: Image.Image, edited_is_white: bool) -> Image.Image:

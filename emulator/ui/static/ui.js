@@ -140,7 +140,7 @@
     row.querySelector(".latency").textContent = entry.latency_ms == null ? "—" : formatMs(entry.latency_ms);
     row.querySelector(".problems").append(renderProblems(entry));
     for (const kind of ["input", "mask", "output"]) {
-      row.querySelector(".thumbs." + kind).append(...entry.thumbs[kind].map(renderThumb));
+      row.querySelector(".thumbs." + kind).append(...entry.thumbs[kind].map((thumb) => renderThumb(thumb, false)));
     }
     return row;
   }
@@ -154,16 +154,21 @@
       item.textContent = text;
       list.append(item);
     };
-    if (entry.error) add("error", entry.error.message);
-    for (const text of entry.errors || []) if (!entry.error || text !== entry.error.message) add("error", text);
+    const message = entry.error ? entry.error.message || "" : "";
+    if (entry.error) add("error", message || entry.error.type);
+    // Contract errors already quoted in Bedrock's message are not repeated (the schema stage lists them all).
+    for (const text of entry.errors || []) if (!message.includes(text)) add("error", text);
     for (const text of entry.warnings || []) add("warning", text);
     if (!list.children.length) add("ok", entry.status < 300 ? "valid" : "—");
     return list;
   }
 
-  function renderThumb(thumb) {
+  function renderThumb(thumb, withCaption) {
     const figure = document.createElement("figure");
     figure.className = "thumb";
+    if (withCaption === true) {
+      figure.append(Object.assign(document.createElement("figcaption"), { textContent: thumb.label }));
+    }
     if (thumb.url) {
       const img = document.createElement("img");
       img.alt = thumb.label;
@@ -171,13 +176,13 @@
       img.dataset.src = thumb.url;
       img.width = thumb.width || 64;
       img.height = thumb.height || 64;
-      figure.append(img);
+      figure.prepend(img);
     } else {
       const span = document.createElement("span");
       span.className = "elided";
       span.textContent = "not kept";
       span.title = thumb.label + ": over the journal's size cap";
-      figure.append(span);
+      figure.prepend(span);
     }
     return figure;
   }
@@ -259,7 +264,7 @@
       const group = document.createElement("div");
       group.className = "thumb-group";
       group.append(Object.assign(document.createElement("h3"), { textContent: kind + "s" }));
-      group.append(...entry.thumbs[kind].map(renderThumb));
+      group.append(...entry.thumbs[kind].map((thumb) => renderThumb(thumb, true)));
       thumbs.append(group);
     }
     observeThumbs(thumbs);

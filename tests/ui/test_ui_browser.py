@@ -1,0 +1,215 @@
+"""The journal page in a real browser: the REAL server, real boto3 calls, headless Chromium via Playwright.
+
+Skipped when Chromium is absent, unless NOVA_REQUIRE_ALL_CLIENTS=1 (CI), which makes that a failure. Runs with
+a control token, so it also covers the page taking `?token=` and sending it as a header. Leaves a screenshot
+in docs/ui-screenshot.png (the CI artifact).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from browser_support import CHROMIUM_ARGS, Server, chromium_path
+from PIL import Image, ImageDraw
+
+NOVA = "amazon.nova-canvas-v1:0"
+TOKEN = "ui-test-token"
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "ui-screenshot.png"
+SIZE = 320
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _png_b64(image: Image.Image) -> str:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def photo() -> str:
+    """A small synthetic scene: sky-to-sand gradient, a sun and a house."""
+    image = Image.new("RGB", (SIZE, SIZE))
+    draw = ImageDraw.Draw(image)
+    for y in range(SIZE):
+        t = y / SIZE
+        draw.line([(0, y), (SIZE, y)], fill=(int(90 + 140 * t), int(150 + 60 * t), int(230 - 120 * t)))
+    draw.ellipse((220, 30, 290, 100), fill=(255, 210, 80))
+    draw.rectangle((90, 160, 230, 270), fill=(150, 70, 50))
+    draw.polygon([(80, 160), (160, 100), (240, 160)], fill=(90, 40, 30))
+    return _png_b64(image)
+
+
+def door_mask() -> str:
+    """White (kept) everywhere but a black rectangle over the house front: INPAINTING edits the black (§6)."""
+    image = Image.new("RGB", (SIZE, SIZE), (255, 255, 255))
+    ImageDraw.Draw(image).rectangle((90, 150, 250, 280), fill=(0, 0, 0))
+    return _png_b64(image)
+
+
+def invoke(client: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """One InvokeModel call; the decoded response body."""
+    response = client.invoke_model(modelId=NOVA, body=json.dumps(body))
+    return json.loads(response["body"].read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The console-script server with a control token and a journal cap that keeps these small images."""
+    chromium_path()
+    env = {"NOVA_EMULATOR_CONTROL_TOKEN": TOKEN, "NOVA_EMULATOR_JOURNAL_IMAGE_CAP": "2000000"}
+    srv = Server(tmp_path_factory.mktemp("ui") / "server.log", env)
+    srv.wait_ready()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def bedrock(server: Server) -> Any:
+    """boto3 bedrock-runtime pointed at the server, one attempt."""
+    return boto3.client(
+        "bedrock-runtime",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=60),
+    )
+
+
+@pytest.fixture(scope="module")
+def calls(bedrock: Any) -> dict[str, str]:
+    """A TEXT_IMAGE, an INPAINTING with a mask image, and a seed out of range; returns the error message."""
+    size = {"width": SIZE, "height": SIZE}
+    invoke(
+        bedrock,
+        {
+            "taskType": "TEXT_IMAGE",
+            "textToImageParams": {"text": "a lighthouse at dusk"},
+            "imageGenerationConfig": {**size, "seed": 7},
+        },
+    )
+    invoke(
+        bedrock,
+        {
+            "taskType": "INPAINTING",
+            "inPaintingParams": {"image": photo(), "maskImage": door_mask(), "text": "a red door"},
+            "imageGenerationConfig": {"seed": 3},
+        },
+    )
+    with pytest.raises(bedrock.exceptions.ValidationException) as failure:
+        invoke(
+            bedrock,
+            {
+                "taskType": "TEXT_IMAGE",
+                "textToImageParams": {"text": "a cat"},
+                "imageGenerationConfig": {**size, "seed": 2_147_483_647},
+            },
+        )
+    return {"seed_error": failure.value.response["Error"]["Message"]}
+
+
+@pytest.fixture(scope="module")
+def page(server: Server, calls: dict[str, str]) -> Iterator[Any]:
+    """Headless Debian Chromium on the journal page, token given once in the query string."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        tab.goto(f"{server.url}/_emulator/ui?token={TOKEN}")
+        tab.wait_for_selector("#rows tr")
+        yield tab
+        context.close()
+        browser.close()
+
+
+def rows(page: Any) -> Any:
+    return page.locator("#rows tr")
+
+
+def test_entries_appear_newest_first_and_the_token_leaves_the_address_bar(page: Any) -> None:
+    sync_api.expect(rows(page)).to_have_count(3)
+    tasks = page.locator("#rows td.task").all_inner_texts()
+    assert tasks == ["TEXT_IMAGE", "INPAINTING", "TEXT_IMAGE"]
+    assert TOKEN not in page.url
+
+
+def test_the_failed_call_shows_the_exact_bedrock_message(page: Any, calls: dict[str, str]) -> None:
+    failed = rows(page).first
+    sync_api.expect(failed.locator(".badge")).to_have_text("400 ValidationException")
+    sync_api.expect(failed.locator(".problems li.error").first).to_have_text(calls["seed_error"])
+
+
+def test_thumbnails_load_with_the_mask_over_its_image(page: Any) -> None:
+    inpainting = rows(page).nth(1)
+    for kind in ("input", "mask", "output"):
+        sync_api.expect(inpainting.locator(f"td.{kind} img")).to_have_count(1)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#rows img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    widths = page.eval_on_selector_all("#rows img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert len(widths) == 4 and all(
+        w > 0 for w in widths
+    )  # TEXT_IMAGE output + inpainting input, mask, output
+
+
+def test_filters_narrow_the_list_server_side(page: Any) -> None:
+    page.select_option("#f-task", "INPAINTING")
+    sync_api.expect(rows(page)).to_have_count(1)
+    sync_api.expect(page.locator("#rows td.task")).to_have_text(["INPAINTING"])
+    assert "task=INPAINTING" in page.url
+    page.select_option("#f-task", "")
+    page.select_option("#f-status", "400")
+    sync_api.expect(rows(page)).to_have_count(1)
+    sync_api.expect(page.locator("#rows .badge")).to_have_text(["400 ValidationException"])
+    page.select_option("#f-model", "amazon.titan-image-generator-v2:0")
+    sync_api.expect(rows(page)).to_have_count(0)
+    sync_api.expect(page.locator("#empty")).to_be_visible()
+    page.click("button[type=reset]")
+    sync_api.expect(rows(page)).to_have_count(3)
+
+
+def test_the_detail_view_shows_the_request_json_with_images_elided(page: Any) -> None:
+    rows(page).nth(1).locator("button.open").click()
+    dialog = page.locator("#detail")
+    sync_api.expect(dialog).to_be_visible()
+    request_json = json.loads(page.locator("#detail-request").inner_text())
+    params = request_json["inPaintingParams"]
+    assert request_json["taskType"] == "INPAINTING"
+    assert params["text"] == "a red door"
+    assert re.fullmatch(r"<image: \d+ base64 chars, sha256 [0-9a-f]{12}…, kept>", params["maskImage"])
+    response_json = json.loads(page.locator("#detail-response").inner_text())
+    assert response_json["images"][0].startswith("<image: ")
+    page.keyboard.press("Escape")
+    sync_api.expect(dialog).to_be_hidden()
+
+
+def test_new_calls_appear_live_and_a_screenshot_is_saved(page: Any, bedrock: Any) -> None:
+    invoke(
+        bedrock,
+        {
+            "taskType": "OUTPAINTING",
+            "outPaintingParams": {"image": photo(), "maskImage": door_mask(), "text": "a beach"},
+            "imageGenerationConfig": {"seed": 5},
+        },
+    )
+    sync_api.expect(rows(page)).to_have_count(4, timeout=8_000)  # polled every 2 s, no reload
+    sync_api.expect(page.locator("#rows td.task").first).to_have_text("OUTPAINTING")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#rows img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1360, "height": 560})  # full_page grows it to the content
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 10_000
