@@ -16,6 +16,10 @@ What each fault looks like on the wire (HTTP/1.1), found by experiment with Gran
 * `invalid_json`: a complete, well-framed response (same status and headers, correct `Content-Length`) whose
   body is the first half of the real body, so it never parses as JSON.
 
+Over h2c (HTTP/2 prior knowledge) Granian passes the bogus length through in the HEADERS frame, so a
+conforming client rejects the response as a protocol error (python h2: "Invalid content-length header");
+`truncate` ends the stream short of its declared length (httpx: `InvalidBodyLengthError`).
+
 Two things Granian does that are *not* faults, for the record: a list body shorter than its `Content-Length`
 keeps the connection open (the client waits for its read timeout), and an iterator that raises without a
 `Content-Length` ends a chunked body cleanly.
