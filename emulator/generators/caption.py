@@ -28,12 +28,18 @@ def caption_text(task: str, seed: int, index: int, prompt: str | None) -> str:
 
 
 def _fit(text: str, scale: float, thickness: int, max_width: int) -> tuple[str, int, int, int]:
-    """Shorten `text` (with an ellipsis) to fit `max_width`; return it with its width, height and baseline."""
+    """Shorten `text` (with an ellipsis) to fit `max_width`; return it with its width, height and baseline.
+
+    Stops at a short stub even if that does not fit either: the caller then tries elsewhere or gives up.
+    """
+    keep = len(text)
+    candidate = text
     while True:
-        (tw, th), base = cv2.getTextSize(text, _FONT, scale, thickness)
-        if tw <= max_width or len(text) <= 8:
-            return text, tw, th, base
-        text = text[: max(8, int(len(text) * max_width / tw) - 4)] + '..."'
+        (tw, th), base = cv2.getTextSize(candidate, _FONT, scale, thickness)
+        if tw <= max_width or keep <= 8:
+            return candidate, tw, th, base
+        keep = max(8, min(keep - 1, int(keep * max_width / tw) - 4))
+        candidate = text[:keep] + "..."
 
 
 def _spot(area: BoolMask | None, box_w: int, box_h: int, shape: tuple[int, int]) -> tuple[int, int] | None:
@@ -79,11 +85,13 @@ def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> Pixels:
     if spot is None:
         return image
     x, y = spot
+    # Text is rendered as a coverage map and composited, because OpenCV 5's putText anti-aliases whatever
+    # line type is asked for; a palette-bound caption thresholds the coverage instead.
+    coverage = np.zeros((box_h, box_w), dtype=np.uint8)
+    cv2.putText(coverage, fitted, (pad, pad + th), _FONT, scale, 255, thickness, cv2.LINE_AA)
+    alpha = coverage.astype(np.float32) / 255.0 if style.antialias else (coverage >= 128).astype(np.float32)
+    box, ink = np.array(style.box, np.float32), np.array(style.ink, np.float32)
+    patch = np.rint(box + alpha[:, :, None] * (ink - box)).astype(np.uint8)
     out = image.copy()
-    patch = np.empty((box_h, box_w, image.shape[2]), dtype=np.uint8)
-    patch[:] = style.box if image.shape[2] == 3 else (*style.box, 255)
-    line = cv2.LINE_AA if style.antialias else cv2.LINE_8
-    ink = style.ink if image.shape[2] == 3 else (*style.ink, 255)
-    cv2.putText(patch, fitted, (pad, pad + th), _FONT, scale, ink, thickness, line)
-    out[y : y + box_h, x : x + box_w] = patch
+    out[y : y + box_h, x : x + box_w, :3] = patch
     return out

@@ -1,8 +1,8 @@
 """Deterministic, model-free segmentation: foreground objects, colour clusters, mask prompts.
 
 **Foreground rule.** The image is reduced to at most `ANALYSIS_SIDE` pixels a side and converted to CIELAB.
-The colours of its outer border are clustered (k-means, k <= 4, deterministic start); a pixel is foreground
-when its distance to the nearest border colour exceeds `max(MIN_CONTRAST, Otsu threshold)`. After a small
+The colours of its outer border are clustered (k-means, k <= 8, deterministic start); a pixel is foreground
+when its distance to the nearest border colour exceeds `MIN_CONTRAST`. After a small
 opening and closing, connected components smaller than `MIN_AREA` of the image are dropped.
 
 **"Selects nothing".** A mask prompt selects nothing, and `MaskPromptError` is raised, when no foreground
@@ -33,6 +33,8 @@ ANALYSIS_SIDE = 384
 MIN_CONTRAST = 28.0  # CIELAB distance (8-bit units) a foreground pixel must reach from every border colour
 MIN_AREA = 0.005  # share of the image a foreground component must cover
 _BORDER = 3  # pixels of border ring sampled at analysis size
+# Enough border colours that a gradient background is covered by its own border (max gap < MIN_CONTRAST).
+_BORDER_COLOURS = 8
 _BACKGROUND_WORDS = frozenset({"background", "backdrop", "sky", "surroundings", "wall", "backgrounds"})
 
 
@@ -49,10 +51,19 @@ def shrink(pixels: Pixels, side: int = ANALYSIS_SIDE) -> Pixels:
 def kmeans(
     points: npt.NDArray[np.float32], k: int, iterations: int = 8
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.intp]]:
-    """Plain Lloyd k-means started from brightness quantiles, so it is deterministic and order-free."""
+    """Plain Lloyd k-means with a deterministic farthest-point start (no RNG, independent of call history).
+
+    The start is the median-brightness point, then repeatedly the point farthest from every centre so far,
+    so that small but distinct colours (a red disc on a large pale ground) get a centre of their own.
+    """
     k = max(1, min(k, len(points)))
     order = np.argsort(points.sum(axis=1), kind="stable")
-    centres = points[order[((np.arange(k) + 0.5) * len(points) / k).astype(int)]].astype(np.float32)
+    chosen = [int(order[len(order) // 2])]
+    nearest = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        chosen.append(int(np.argmax(nearest)))
+        nearest = np.minimum(nearest, ((points - points[chosen[-1]]) ** 2).sum(axis=1))
+    centres = points[chosen].astype(np.float32)
     labels = np.zeros(len(points), dtype=np.intp)
     for _ in range(iterations):
         distances = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
@@ -79,7 +90,7 @@ def background_distance(small: Pixels) -> npt.NDArray[np.float32]:
             lab[:, -_BORDER:].reshape(-1, 3),
         ]
     )
-    centres, _ = kmeans(ring, 4)
+    centres, _ = kmeans(ring, _BORDER_COLOURS)
     flat = lab.reshape(-1, 3)
     nearest = np.min(((flat[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
     return np.asarray(np.sqrt(nearest).reshape(lab.shape[:2]), dtype=np.float32)
@@ -97,9 +108,8 @@ def _components(binary: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.int32], l
 def foreground_components(small: Pixels) -> tuple[npt.NDArray[np.int32], list[int]]:
     """Foreground component labels at analysis size and the ids that count (largest first)."""
     distance = background_distance(small)
-    scaled = np.clip(distance, 0, 255).astype(np.uint8)
-    otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    binary = (distance > max(MIN_CONTRAST, float(otsu))).astype(np.uint8)
+    # A fixed threshold (not Otsu): Otsu splits multi-coloured subjects, dropping e.g. a face from a figure.
+    binary = (distance > MIN_CONTRAST).astype(np.uint8)
     # Opening drops specks of noise; closing mends small gaps where the object matches the background.
     opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
