@@ -55,6 +55,8 @@ class EmulatorServer:
         env = dict(os.environ)
         env.update({ENV_PREFIX + key.upper(): str(value) for key, value in settings.items()})
         env.setdefault(ENV_PREFIX + "ACCESS_LOG", "false")
+        # Shared state inside the session's temporary directory, so it is removed with it.
+        env.setdefault(ENV_PREFIX + "STATE_PATH", str(log_dir / "state.sqlite3"))
         token = env.get(ENV_PREFIX + "CONTROL_TOKEN")
         self.control = EmulatorControl(self.url, token=token)
         with self.log_path.open("wb") as log:
