@@ -4,6 +4,8 @@ Every valid fixture body validates against the exported schema, and every body B
 stage (`Malformed input request: ...`) is rejected by it. Semantic-stage failures (sizes, images, masks,
 cross-field rules) may pass the schema: it does not express them.
 
+The strategies of `validator.strategies` give the same split on generated bodies.
+
 Bodies are parsed with `parse_float=Decimal` so that `512.0` stays a decimal: JSON Schema's `integer`
 accepts a float with a zero fraction, which Bedrock does not.
 """
@@ -17,12 +19,14 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.validator.fixture_cases import FixtureCase, load_cases
 from validator import resolve_model_id
 from validator.jsonschema_export import DIALECT, json_schema
 from validator.messages import MALFORMED_PREFIX
 from validator.spec import MODEL_SPECS
+from validator.strategies import invalid_requests, valid_requests
 from validator.types import ModelId, TaskType
 
 _CASES = load_cases()
@@ -131,3 +135,19 @@ def test_fastjsonschema_compiles_the_export() -> None:
     check({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a cat"}})
     with pytest.raises(fastjsonschema.JsonSchemaValueException):
         check({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a cat", "style": "x"}})
+
+
+def _as_decimals(body: Any) -> Any:
+    """The body as a consumer in another language would parse it, with exact decimals."""
+    return json.loads(json.dumps(body), parse_float=Decimal)
+
+
+@pytest.mark.parametrize("model", list(ModelId), ids=[m.value for m in ModelId])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_schema_agrees_with_strategies(model: ModelId, data: st.DataObject) -> None:
+    """Strategy-made bodies: valid ones pass; a mutation passes the schema iff its error is semantic."""
+    assert _VALIDATORS[model].is_valid(_as_decimals(data.draw(valid_requests(model))))
+    body, error = data.draw(invalid_requests(model))
+    schema_stage = error.message.startswith(MALFORMED_PREFIX)
+    assert _VALIDATORS[model].is_valid(_as_decimals(body)) is not schema_stage, error.message
