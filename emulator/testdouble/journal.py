@@ -2,7 +2,8 @@
 
 Images are kept in a bounded way: a base64 image string of at most `journal_image_cap` bytes is kept whole
 (so a page can show a thumbnail); a larger one becomes `{"$image": {"sha256": ..., "length": n,
-"elided": true}}`. Kept images are `{"$image": {"sha256": ..., "length": n, "base64": ...}}`.
+"elided": true}}`. Kept images are `{"$image": {"sha256": ..., "length": n, "base64": ...}}`. Any other
+string longer than the cap becomes `{"$text": {"sha256": ..., "length": n, "preview": <first 512>}}`.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ def bounded(value: object, cap: int, key: str | None = None) -> object:
         return [bounded(item, cap, key) for item in value]
     if isinstance(value, str) and key in IMAGE_KEYS:
         return image_ref(value, cap)
+    if isinstance(value, str) and len(value) > cap:
+        # Any other oversized string (a runaway prompt, an image under a misspelt key) stays bounded too.
+        digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+        return {"$text": {"sha256": digest, "length": len(value), "preview": value[:PREVIEW_CHARS]}}
     if isinstance(value, Decimal):
         return float(value)  # JSON cannot carry the written form; the validator's messages already did
     return value

@@ -152,3 +152,11 @@ def test_switched_off_control_api_is_an_unknown_operation(path: str) -> None:
     assert (response.status_code, error_type(response)) == (404, "UnknownOperationException")
     assert response.data.decode() == messages.UNKNOWN_OPERATION_BODY
     assert client.get("/_emulator/health").status_code == 200
+
+
+def test_oversized_strings_outside_image_fields_are_bounded_too() -> None:
+    client = make_client({"journal_image_cap": "100"})
+    post_invoke(client, text_body("x" * 600))
+    entry = client.get("/_emulator/journal").get_json()["entries"][0]
+    text = entry["request"]["json"]["textToImageParams"]["text"]["$text"]
+    assert text["length"] == 600 and len(text["preview"]) == 512
