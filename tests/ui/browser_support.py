@@ -29,14 +29,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def require(what: str) -> None:
+    """Skip locally; fail in CI, where NOVA_REQUIRE_ALL_CLIENTS=1 says every client must be present."""
+    if os.environ.get("NOVA_REQUIRE_ALL_CLIENTS", "") == "1":
+        pytest.fail(f"{what} is required when NOVA_REQUIRE_ALL_CLIENTS=1")
+    pytest.skip(f"{what} not available")
+
+
 def chromium_path() -> str:
-    """Debian's Chromium (installed by `.ci/run`); skip when absent, fail when CI requires every client."""
+    """Debian's Chromium (installed by `.ci/run`); `require` decides what its absence means."""
     found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if found is None:
-        if os.environ.get("NOVA_REQUIRE_ALL_CLIENTS", "") == "1":
-            pytest.fail("chromium is required when NOVA_REQUIRE_ALL_CLIENTS=1")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return found
+        require("chromium (apt-get install chromium)")
+    return str(found)
 
 
 def _free_port() -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from browser_support import CHROMIUM_ARGS, Server, chromium_path
+from browser_support import CHROMIUM_ARGS, Server, chromium_path, require
 from PIL import Image, ImageDraw
 
 NOVA = "amazon.nova-canvas-v1:0"
@@ -26,7 +26,10 @@ TOKEN = "ui-test-token"
 SCREENSHOT = Path(__file__).parents[2] / "docs" / "ui-screenshot.png"
 SIZE = 320
 
-sync_api = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api
+except ImportError:  # pragma: no cover - the test extra installs it
+    sync_api = None
 
 
 def _png_b64(image: Image.Image) -> str:
@@ -62,9 +65,16 @@ def invoke(client: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def chromium() -> str:
+    """Chromium and Playwright's Python package, or skip (fail in CI, see `chromium_path`)."""
+    if sync_api is None:
+        require("the playwright Python package (pip install -e '.[test]')")
+    return chromium_path()
+
+
+@pytest.fixture(scope="module")
+def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The console-script server with a control token and a journal cap that keeps these small images."""
-    chromium_path()
     env = {"NOVA_EMULATOR_CONTROL_TOKEN": TOKEN, "NOVA_EMULATOR_JOURNAL_IMAGE_CAP": "2000000"}
     srv = Server(tmp_path_factory.mktemp("ui") / "server.log", env)
     srv.wait_ready()
@@ -118,20 +128,39 @@ def calls(bedrock: Any) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def page(server: Server, calls: dict[str, str]) -> Iterator[Any]:
-    """Headless Debian Chromium on the journal page, token given once in the query string."""
+def browser(chromium: str) -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (no downloaded browser)."""
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        tab.goto(f"{server.url}/_emulator/ui?token={TOKEN}")
-        tab.wait_for_selector("#rows tr")
-        yield tab
-        context.close()
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, server: Server, calls: dict[str, str]) -> Iterator[Any]:
+    """The journal page, token given once in the query string."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    tab.goto(f"{server.url}/_emulator/ui?token={TOKEN}")
+    tab.wait_for_selector("#rows tr")
+    yield tab
+    context.close()
+
+
+def test_without_the_token_the_page_says_so_and_offers_to_take_it(
+    browser: Any, server: Server, calls: dict[str, str]
+) -> None:
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{server.url}/_emulator/ui")
+    sync_api.expect(tab.locator("#message")).to_contain_text("needs a token", timeout=10_000)
+    sync_api.expect(tab.locator("#set-token")).to_be_visible()
+    sync_api.expect(tab.locator("#rows tr")).to_have_count(0)
+    tab.once("dialog", lambda dialog: dialog.accept(TOKEN))
+    tab.click("#set-token")
+    sync_api.expect(tab.locator("#rows tr").first).to_be_visible(timeout=10_000)
+    context.close()
 
 
 def rows(page: Any) -> Any:
