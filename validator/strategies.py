@@ -419,12 +419,32 @@ def _wrong_type(draw: st.DrawFn, body: Body, site: _Site, ctx: _Ctx) -> Invalid:
     return _set(body, site.path, value), _schema_error(site.pointer, "type", expected=expected, found=found)
 
 
+def _near_misses(f: Field) -> list[str]:
+    """Realistic wrong values: another case or a stray space, and (taskType) tasks of other models."""
+    near = [m.lower() for m in f.enum] + [m.title() for m in f.enum] + [m + " " for m in f.enum]
+    if f.name == "taskType":
+        near += [t.value for t in TaskType]
+    return sorted(set(near) - f.enum_set)
+
+
 def _bad_enum(draw: st.DrawFn, body: Body, site: _Site, ctx: _Ctx) -> Invalid:
     members = site.field.enum_set
-    value = draw(
-        st.one_of(list(_ANY_JSON.values())).filter(lambda v: not (isinstance(v, str) and v in members))
-    )
+    anything = st.one_of(list(_ANY_JSON.values())).filter(lambda v: not (isinstance(v, str) and v in members))
+    value = draw(st.sampled_from(_near_misses(site.field)) | anything)
     return _set(body, site.path, value), _schema_error(site.pointer, "enum", value=_printed(value))
+
+
+def _other_task(draw: st.DrawFn, body: Body, site: _Site, ctx: _Ctx) -> Invalid:
+    """§3.1: a taskType of another served task makes this task's params key extraneous."""
+    others = [t for t in ctx.spec.tasks.values() if t is not ctx.task]
+    other = draw(st.sampled_from(others))
+    out = _set(body, ("taskType",), other.task_type.value)
+    violations = [
+        f"#: {detail('required', name=other.params_key)}",
+        f"#: {detail('additionalProperties', name=ctx.task.params_key)}",
+    ]
+    message = MALFORMED_PREFIX + ", ".join(violations) + MALFORMED_SUFFIX
+    return out, BedrockError("ValidationException", 400, message)
 
 
 def _out_of_range(draw: st.DrawFn, body: Body, site: _Site, ctx: _Ctx) -> Invalid:
@@ -655,6 +675,8 @@ def _mutations(site: _Site, ctx: _Ctx) -> list[_Mutation]:
         found.append(_wrong_type)
     if f.kind is Kind.ENUM:
         found.append(_bad_enum)
+    if site.path == ("taskType",) and len(ctx.spec.tasks) > 1:
+        found.append(_other_task)
     if f.minimum is not None:
         found.append(_out_of_range)
     if f.kind is Kind.OBJECT:
