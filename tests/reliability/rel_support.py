@@ -92,6 +92,8 @@ class Server:
         self._log = log_path.open("wb")
         environ = {k: v for k, v in os.environ.items() if not k.startswith("NOVA_EMULATOR_")}
         environ.update({"NOVA_EMULATOR_ACCESS_LOG": "false", **(env or {})})
+        # The server runs the code next to these tests, even if another checkout is installed in the venv.
+        environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [*server_command(), "--port", str(self.port), *args],
             stdout=self._log,
