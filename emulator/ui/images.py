@@ -17,8 +17,9 @@ from typing import Any
 Path = tuple[str | int, ...]
 
 # A base64 PNG/JPEG is long and uses only the base64 alphabet; short strings (prompts, enums) never qualify.
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _MIN_IMAGE_CHARS = 64
+_TEXT_PREVIEW = 80
 
 
 class Kind(StrEnum):
@@ -144,16 +145,25 @@ def image_data(value: object) -> str | None:
 
 
 def looks_like_base64(value: object) -> bool:
-    """A long string of base64 characters (prompts and enum values never are)."""
-    return isinstance(value, str) and len(value) >= _MIN_IMAGE_CHARS and _BASE64.fullmatch(value) is not None
+    """A long, padded run of base64 characters without spaces (prompts and enum values never are)."""
+    return (
+        isinstance(value, str)
+        and len(value) >= _MIN_IMAGE_CHARS
+        and len(value) % 4 == 0
+        and _BASE64.fullmatch(value) is not None
+    )
 
 
 def elide(value: Any) -> Any:
-    """A copy of decoded JSON with every image (string or `$image` reference) replaced by a short marker."""
+    """A copy of decoded JSON with every image (string or `$image` reference) replaced by a short marker.
+
+    The journal's `$text` references (other strings over its cap) become a marker with the start of the text.
+    """
     if isinstance(value, Mapping):
-        ref = value.get("$image")
-        if isinstance(ref, Mapping):
-            return _marker(ref)
+        if isinstance(value.get("$image"), Mapping):
+            return _marker(value["$image"])
+        if isinstance(value.get("$text"), Mapping):
+            return _text_marker(value["$text"])
         return {k: elide(v) for k, v in value.items()}
     if isinstance(value, list):
         return [elide(v) for v in value]
@@ -167,3 +177,9 @@ def _marker(ref: Mapping[str, Any]) -> str:
     digest = str(ref.get("sha256", ""))[:12]
     kept = "not kept: over the journal's cap" if ref.get("elided") else "kept"
     return f"<image: {length} base64 chars, sha256 {digest}…, {kept}>"
+
+
+def _text_marker(ref: Mapping[str, Any]) -> str:
+    preview = str(ref.get("preview", ""))
+    start = "" if looks_like_base64(preview) else f', starts "{preview[:_TEXT_PREVIEW]}"'
+    return f"<string: {ref.get('length')} chars, not kept: over the journal's cap{start}>"

@@ -129,3 +129,27 @@ def test_first_page_of_thousands_stays_small_and_fast() -> None:
     assert len(response.data) < 64_000  # no images in the list: thumbnails are separate, lazy requests
     assert elapsed < 0.5
     assert len(client.get("/_emulator/ui/api/entries?limit=100000").json["entries"]) == 200
+
+
+def test_the_journal_references_become_short_markers() -> None:
+    ref = {"$image": {"sha256": "ab" * 32, "length": 90000, "elided": True}}
+    text = {"$text": {"sha256": "cd" * 32, "length": 70000, "preview": "a very long prompt " * 30}}
+    request = {"taskType": "INPAINTING", "inPaintingParams": {"image": ref, "text": text}}
+    client = make_app(ListJournal([inpainting_record(request=request)])).test_client()
+    params = client.get("/_emulator/ui/api/entries/1").json["request"]["inPaintingParams"]
+    assert (
+        params["image"]
+        == "<image: 90000 base64 chars, sha256 abababababab…, not kept: over the journal's cap>"
+    )
+    assert params["text"].startswith(
+        "<string: 70000 chars, not kept: over the journal's cap, starts \"a very long"
+    )
+    row = client.get("/_emulator/ui/api/entries").json["entries"][0]
+    assert row["thumbs"]["input"] == [{"label": "inPaintingParams.image", "url": None}]
+
+
+def test_long_prompts_are_not_mistaken_for_images() -> None:
+    prompt = "a lighthouse at dusk with waves crashing on the rocks and seagulls flying overhead"
+    request = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": prompt}}
+    client = make_app(ListJournal([inpainting_record(request=request, task="TEXT_IMAGE")])).test_client()
+    assert client.get("/_emulator/ui/api/entries/1").json["request"]["textToImageParams"]["text"] == prompt
