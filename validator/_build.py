@@ -11,7 +11,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from validator.spec import Field, ModelSpec, TaskSpec
+from validator.spec import MODEL_SPECS, Field, ModelSpec, TaskSpec
 from validator.types import (
     BackgroundRemovalParams,
     ColorGuidedGenerationParams,
@@ -31,6 +31,7 @@ from validator.types import (
     MaskShape,
     MaskType,
     MergeStyle,
+    ModelId,
     OuterLayerStyle,
     OutPaintingMode,
     OutPaintingParams,
@@ -69,6 +70,18 @@ def _by_value(enum_type: type[E]) -> Mapping[str, E]:
     return MappingProxyType({member.value: member for member in members})
 
 
+#: Per model, imageGenerationConfig's wire keys → defaults (§8.1), from the spec.
+_CONFIG_DEFAULTS: Final[Mapping[ModelId, Mapping[str, Any]]] = MappingProxyType(
+    {
+        model: MappingProxyType(
+            {
+                f.name: f.default
+                for f in spec.tasks[TaskType.TEXT_IMAGE].root.by_name["imageGenerationConfig"].fields
+            }
+        )
+        for model, spec in MODEL_SPECS.items()
+    }
+)
 _QUALITY: Final = _by_value(Quality)
 _STYLE: Final = _by_value(Style)
 _CONTROL_MODE: Final = _by_value(ControlMode)
@@ -86,18 +99,18 @@ def _float(value: object) -> float:
 
 
 def _config(doc: Json, task: TaskSpec, spec: ModelSpec) -> ImageGenerationConfig:
-    d = spec.defaults
-    sent: Json = {} if task.config_ignored else doc.get("imageGenerationConfig", {})  # D8
-    f = task.root.by_name["imageGenerationConfig"]
+    defaults = _CONFIG_DEFAULTS[spec.model]
+    sent = None if task.config_ignored else doc.get("imageGenerationConfig")  # D8: ignored entirely
+    merged: Mapping[str, Any] = defaults if not sent else {**defaults, **sent}
     ignore_dims = task.dims_ignored  # D7: sent width/height are ignored on editing tasks
     return _new(
         ImageGenerationConfig,
-        width=d.width if ignore_dims else _get(sent, f, "width"),
-        height=d.height if ignore_dims else _get(sent, f, "height"),
-        quality=_QUALITY[_get(sent, f, "quality")],
-        cfg_scale=_float(_get(sent, f, "cfgScale")),
-        number_of_images=_get(sent, f, "numberOfImages"),
-        seed=_get(sent, f, "seed"),
+        width=defaults["width"] if ignore_dims else merged["width"],
+        height=defaults["height"] if ignore_dims else merged["height"],
+        quality=_QUALITY[merged["quality"]],
+        cfg_scale=_float(merged["cfgScale"]),
+        number_of_images=merged["numberOfImages"],
+        seed=merged["seed"],
     )
 
 

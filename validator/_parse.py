@@ -53,26 +53,52 @@ def _decoder() -> json.JSONDecoder:
 _STRICT: Final = _decoder()
 # The decoder's scanner parses one value at an index (the C scanner when available).
 _SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _STRICT.scan_once  # type: ignore[attr-defined]
+_UNCHECKED: Final = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant, strict=True)
+_SCAN_UNCHECKED: Final[Callable[[str, int], tuple[Any, int]]] = _UNCHECKED.scan_once  # type: ignore[attr-defined]
+_QUICK_LIMIT: Final = 65_536
 
 
-def parse_body(body: bytes | bytearray | memoryview | str) -> tuple[JsonObject | None, str]:
-    """Parse a raw body. Returns `(object, "")` or `(None, reason)`."""
+def _text(body: bytes | bytearray | memoryview | str) -> tuple[str | None, str]:
+    """The body as text, or a reason it cannot be JSON (BOM, invalid UTF-8)."""
     if isinstance(body, bytes | bytearray | memoryview):
         raw = bytes(body)
         if raw.startswith(b"\xef\xbb\xbf"):
             return None, "leading byte-order mark"
         try:
-            text = raw.decode("utf-8")
+            return raw.decode("utf-8"), ""
         except UnicodeDecodeError:
             return None, "invalid UTF-8"
-    else:
-        text = body
-        if text.startswith(_BOM):
-            return None, "leading byte-order mark"
-    return _parse_text(text)
+    if body.startswith(_BOM):
+        return None, "leading byte-order mark"
+    return body, ""
 
 
-def _parse_text(text: str) -> tuple[JsonObject | None, str]:
+def parse_body(body: bytes | bytearray | memoryview | str) -> tuple[JsonObject | None, str]:
+    """Parse a raw body. Returns `(object, "")` or `(None, reason)`."""
+    text, reason = _text(body)
+    return (None, reason) if text is None else _parse_text(text, _SCAN)
+
+
+def parse_body_quick(body: bytes | bytearray | memoryview | str) -> tuple[JsonObject | None, str, int]:
+    """`parse_body`, minus the duplicate-key check for small bodies: `(object, reason, colons)`.
+
+    The per-object hook that finds duplicate keys costs as much as the rest of a small body's validation. So
+    a small body is parsed without it and `colons` is the number of `:` in its text; the caller compares it
+    with the number of object members it counted. Outside strings a `:` only ever separates a member, so
+    equal counts prove that no duplicate was merged away; otherwise the caller re-parses with `parse_body`.
+    `colons` is -1 when duplicates were checked already (large bodies, where the hook's cost is noise).
+    """
+    text, reason = _text(body)
+    if text is None:
+        return None, reason, -1
+    if len(text) > _QUICK_LIMIT:
+        doc, reason = _parse_text(text, _SCAN)
+        return doc, reason, -1
+    doc, reason = _parse_text(text, _SCAN_UNCHECKED)
+    return doc, reason, text.count(":")
+
+
+def _parse_text(text: str, scan: Callable[[str, int], tuple[Any, int]]) -> tuple[JsonObject | None, str]:
     # scan_once on the stripped text skips JSONDecoder.decode's two whitespace regex passes; JSON whitespace
     # is exactly these four characters (RFC 8259), so anything else around the value is still an error.
     stripped = text.strip(_WHITESPACE)
@@ -81,7 +107,7 @@ def _parse_text(text: str) -> tuple[JsonObject | None, str]:
     if stripped[0] != "{":
         return None, "top-level value is not an object"
     try:
-        value, end = _SCAN(stripped, 0)
+        value, end = scan(stripped, 0)
     except _Reject as exc:
         return None, str(exc)
     except (ValueError, RecursionError, StopIteration) as exc:

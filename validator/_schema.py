@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from validator._fast import PREDICATES, Predicate
 from validator._render import detail, found_type, show
@@ -29,18 +29,28 @@ _TASKS: Final[Mapping[tuple[ModelId, str], tuple[TaskSpec, Predicate]]] = Mappin
 )
 
 
-def check_schema(doc: dict[str, Any], spec: ModelSpec) -> tuple[TaskSpec | None, Errors]:
-    """Validate a parsed body. Returns the task spec (None when taskType is invalid) and all violations."""
+class SchemaResult(NamedTuple):
+    """The task spec (None when taskType is invalid), all violations, and the number of object members in
+    the body when the fast path vouched for it (-1 otherwise; see `validator._parse.parse_body_quick`)."""
+
+    task: TaskSpec | None
+    errors: Errors
+    members: int
+
+
+def check_schema(doc: dict[str, Any], spec: ModelSpec) -> SchemaResult:
+    """Validate a parsed body against its model and task."""
     out: Errors = []
     task_type = doc.get("taskType")
     entry = _TASKS.get((spec.model, task_type)) if type(task_type) is str else None
     if entry is None:
         _root_only(doc, spec, out)
-        return None, out
+        return SchemaResult(None, out, -1)
     task, accepts = entry
-    if not accepts(doc):  # the compiled fast path says "maybe invalid": walk for the exact violations
+    members = accepts(doc)
+    if members < 0:  # the compiled fast path says "maybe invalid": walk for the exact violations
         _object(doc, task.root, "#", out)
-    return task, out
+    return SchemaResult(task, out, members)
 
 
 def _root_only(doc: dict[str, Any], spec: ModelSpec, out: Errors) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 
 from validator._build import build_request
 from validator._headers import check_headers
-from validator._parse import normalise_object, parse_body
+from validator._parse import normalise_object, parse_body, parse_body_quick
 from validator._render import schema_message
 from validator._resolve import SERVED_IDS, resolve_model_id
-from validator._schema import check_schema
+from validator._schema import SchemaResult, check_schema
 from validator._semantic import check_semantic
 from validator._warnings import body_warnings
 from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _DEFAULT_MODEL = ModelId.NOVA_CANVAS.value
+_NO_SCHEMA = SchemaResult(None, [], -1)  # placeholder when the body did not parse; never mutated
 
 
 def _rejected(
@@ -52,10 +53,23 @@ def _spec(model: object) -> ModelSpec | None:
     return MODEL_SPECS[served] if served is not None else None
 
 
-def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
+def _parse_and_check(body: object, spec: ModelSpec) -> tuple[dict[str, Any] | None, str, SchemaResult]:
+    """Steps 9 and 10: the parsed body (or why it is Malformed) and the schema result."""
     if isinstance(body, bytes | bytearray | memoryview | str):
-        return parse_body(body)
-    return normalise_object(body)
+        doc, reason, colons = parse_body_quick(body)
+    else:
+        (doc, reason), colons = normalise_object(body), -1
+    if doc is None:
+        return None, reason, _NO_SCHEMA
+    result = check_schema(doc, spec)
+    if colons >= 0 and colons != result.members:
+        # A ':' inside a string, or a duplicate key that the quick parse merged away: parse strictly.
+        assert isinstance(body, bytes | bytearray | memoryview | str)
+        doc, reason = parse_body(body)
+        if doc is None:
+            return None, reason, _NO_SCHEMA
+        result = check_schema(doc, spec)
+    return doc, "", result
 
 
 def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestReport:
@@ -64,10 +78,9 @@ def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestRe
     if spec is None:
         problem = ContractError("protocol", "", "modelId", "not a served model")
         return _rejected(None, INVALID_MODEL_ID, (problem,))
-    doc, reason = _parse(body)
+    doc, reason, (task, schema_errors, _) = _parse_and_check(body, spec)
     if doc is None:
         return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
-    task, schema_errors = check_schema(doc, spec)
     if schema_errors or task is None:
         return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors))
     result = check_semantic(doc, task, spec)
@@ -165,10 +178,7 @@ def is_valid_request(
     if rejection is not None or model is None:
         return False
     spec = MODEL_SPECS[model]
-    doc, _ = _parse(body)
-    if doc is None:
-        return False
-    task, schema_errors = check_schema(doc, spec)
-    if schema_errors or task is None:
+    doc, _, (task, schema_errors, _) = _parse_and_check(body, spec)
+    if doc is None or schema_errors or task is None:
         return False
     return not check_semantic(doc, task, spec).errors
