@@ -152,3 +152,24 @@ def test_legacy_retry_mode_makes_five_attempts_under_throttling(
     entries = nova_emulator_control.journal()
     assert [e["attempt"] for e in entries] == [1, 2, 3, 4, 5]
     assert nova_emulator_control.rules()[0]["fired"] == 5
+
+
+def test_output_and_input_moderation_through_boto3(
+    bedrock_runtime: Any, nova_emulator_control: EmulatorControl
+) -> None:
+    nova_emulator_control.set_filters(blocked_words=["forbidden"], output_block={"mode": "all"})
+    assert invoke(bedrock_runtime, text_body(number=2)) == {
+        "images": [],
+        "error": messages.ALL_IMAGES_BLOCKED,
+    }
+    with pytest.raises(bedrock_runtime.exceptions.ValidationException) as caught:
+        invoke(bedrock_runtime, text_body("forbidden fruit"))
+    assert caught.value.response["Error"]["Message"] == messages.NOVA_TEXT_BLOCKED
+    assert [e["response"].get("blocked") for e in nova_emulator_control.journal()] == [2, None]
+
+
+def test_lifecycle_through_boto3(bedrock_runtime: Any, nova_emulator_control: EmulatorControl) -> None:
+    nova_emulator_control.set_lifecycle("amazon.nova-canvas-v1:0", "eol")
+    with pytest.raises(bedrock_runtime.exceptions.ResourceNotFoundException) as caught:
+        invoke(bedrock_runtime, text_body())
+    assert caught.value.response["Error"]["Message"] == messages.LIFECYCLE_EOL
