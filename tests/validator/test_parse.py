@@ -114,3 +114,37 @@ def test_body_size_counts_utf8_bytes() -> None:
     body = '{"x":"' + text + '"}'
     report = validate_request(body, NOVA)
     assert report.error is not None and report.error.message.startswith("1 validation error detected")
+
+
+@pytest.mark.parametrize(
+    ("raw", "valid"),
+    [
+        ('{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"Style: photo"}}', True),
+        ('{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a:b:c","text":"x"}}', False),
+        ('{"taskType":"TEXT_IMAGE","taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"}}', False),
+        (
+            '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x","text":"x"},"imageGenerationConfig":{}}',
+            False,
+        ),
+        (
+            '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"},"imageGenerationConfig":{"seed":1,"seed":1}}',
+            False,
+        ),
+    ],
+)
+def test_quick_parse_still_finds_duplicate_keys(raw: str, valid: bool) -> None:
+    """Small bodies skip the duplicate-key hook; the member/colon count must still catch every duplicate."""
+    report = validate_request(raw.encode(), NOVA)
+    assert report.valid is valid
+    if not valid:
+        assert report.error is not None and report.error.message == MALFORMED
+
+
+def test_duplicate_keys_in_large_bodies() -> None:
+    padding = "x" * 70_000
+    raw = '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a","text":"b"},"pad":"' + padding + '"}'
+    report = validate_request(raw, NOVA)
+    assert report.error is not None and report.error.message == MALFORMED
+    raw = '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a"},"pad":"' + padding + '"}'
+    report = validate_request(raw, NOVA)
+    assert report.error is not None and "extraneous key [pad]" in report.error.message
