@@ -224,6 +224,24 @@ def test_the_detail_view_shows_the_request_json_with_images_elided(page: Any) ->
     sync_api.expect(dialog).to_be_hidden()
 
 
+def test_paging_walks_the_journal_a_page_at_a_time(
+    browser: Any, server: Server, calls: dict[str, str]
+) -> None:
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{server.url}/_emulator/ui?token={TOKEN}&limit=2")
+    sync_api.expect(tab.locator("#range")).to_have_text("1–2 of 3")
+    newest = tab.locator("#rows td.task").all_inner_texts()
+    tab.click("#older")
+    sync_api.expect(tab.locator("#range")).to_have_text("3–3 of 3")
+    sync_api.expect(tab.locator("#rows td.task")).to_have_text(["TEXT_IMAGE"])
+    sync_api.expect(tab.locator("#older")).to_be_disabled()
+    assert "offset=2" in tab.url
+    tab.click("#newer")
+    sync_api.expect(tab.locator("#rows td.task")).to_have_text(newest)
+    context.close()
+
+
 def test_new_calls_appear_live_and_a_screenshot_is_saved(page: Any, bedrock: Any) -> None:
     invoke(
         bedrock,

@@ -129,6 +129,8 @@ def test_first_page_of_thousands_stays_small_and_fast() -> None:
     assert len(response.data) < 64_000  # no images in the list: thumbnails are separate, lazy requests
     assert elapsed < 0.5
     assert len(client.get("/_emulator/ui/api/entries?limit=100000").json["entries"]) == 200
+    last = client.get("/_emulator/ui/api/entries?offset=2990").json
+    assert [e["id"] for e in last["entries"]] == [str(i) for i in range(9, -1, -1)]
 
 
 def test_the_journal_references_become_short_markers() -> None:

@@ -4,12 +4,12 @@
 (() => {
   const BASE = "/_emulator/ui";
   const POLL_MS = 2000;
-  const PAGE_SIZE = 50;
+  const DEFAULT_PAGE_SIZE = 50;
   const TOKEN_KEY = "nova-emulator-token";
   const BLOB_CACHE_MAX = 600;
 
   const $ = (id) => document.getElementById(id);
-  const state = { offset: 0, etag: null, inFlight: false, tokenHeader: "Authorization", tokenScheme: "Bearer " };
+  const state = { offset: 0, limit: DEFAULT_PAGE_SIZE, etag: null, inFlight: false, tokenHeader: "Authorization", tokenScheme: "Bearer " };
   const blobs = new Map(); // thumbnail URL -> object URL, oldest first
 
   // --- token: ?token=... once, then sessionStorage; sent as a header, never left in the address bar -------
@@ -61,10 +61,12 @@
       if (value && [...select.options].some((o) => o.value === value)) select.value = value;
     }
     state.offset = Math.max(0, parseInt(params.get("offset") || "0", 10) || 0);
+    state.limit = Math.min(200, Math.max(1, parseInt(params.get("limit") || "", 10) || DEFAULT_PAGE_SIZE));
   }
 
   function syncUrl() {
     const params = new URLSearchParams(filters());
+    if (state.limit !== DEFAULT_PAGE_SIZE) params.set("limit", String(state.limit));
     if (state.offset) params.set("offset", String(state.offset));
     const query = params.toString();
     history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
@@ -75,7 +77,7 @@
     if (state.inFlight) return;
     state.inFlight = true;
     try {
-      const params = new URLSearchParams({ ...filters(), limit: String(PAGE_SIZE), offset: String(state.offset) });
+      const params = new URLSearchParams({ ...filters(), limit: String(state.limit), offset: String(state.offset) });
       const response = await api("/api/entries?" + params, state.etag ? { "If-None-Match": state.etag } : {});
       if (response.status === 304) return;
       if (!response.ok) throw new Error("Loading the journal failed: HTTP " + response.status);
@@ -301,7 +303,7 @@
   }
 
   function page(delta) {
-    state.offset = Math.max(0, state.offset + delta * PAGE_SIZE);
+    state.offset = Math.max(0, state.offset + delta * state.limit);
     state.etag = null;
     syncUrl();
     refresh();
