@@ -163,7 +163,13 @@ def _task_of(report: RequestReport) -> str | None:
 
 def _write_text(outcomes: Sequence[_Outcome], out: TextIO) -> None:
     for outcome in outcomes:
-        out.write("\n".join(_text_lines(outcome)) + "\n")
+        out.write(_printable("\n".join(_text_lines(outcome)) + "\n", out))
+
+
+def _printable(text: str, out: TextIO) -> str:
+    """Text the stream can encode: messages quote request text, which may hold lone surrogates."""
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
 def _text_lines(outcome: _Outcome) -> list[str]:
@@ -198,7 +204,7 @@ def _summary(report: RequestReport) -> str:
 def _write_json(outcomes: Sequence[_Outcome], out: TextIO) -> None:
     files = [_file_json(o) for o in outcomes]
     document = {"valid": all(f["valid"] for f in files), "files": files}
-    out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    out.write(json.dumps(document, indent=2) + "\n")  # ASCII: escapes anything the stream cannot encode
 
 
 def _file_json(outcome: _Outcome) -> dict[str, Any]:
@@ -212,12 +218,16 @@ def _file_json(outcome: _Outcome) -> dict[str, Any]:
         "valid": report.valid,
         "model": report.model.value if report.model is not None else None,
         "taskType": _task_of(report),
-        "error": None
-        if error is None
-        else {"exception": error.exception, "status": error.status, "message": error.message},  # fmt: skip
+        "error": _bedrock_json(error),
         "errors": [_error_json(e, error) for e in report.errors] if error is not None else [],
         "warnings": [{"code": w.code, "pointer": w.pointer, "message": w.message} for w in report.warnings],
     }
+
+
+def _bedrock_json(error: BedrockError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {"exception": error.exception, "status": error.status, "message": error.message}
 
 
 def _error_json(error: ContractError, reported: BedrockError) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from validator.cli import main
-from validator.messages import MALFORMED, MALFORMED_PREFIX
+from validator.messages import MALFORMED, MALFORMED_PREFIX, MALFORMED_SUFFIX
 
 VALID = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a lighthouse without a keeper"}}'
 SEED_TOO_BIG = (
@@ -145,3 +145,16 @@ def test_python_dash_m_validator(files: dict[str, str]) -> None:
     )
     assert result.returncode == 1
     assert SEED_MESSAGE in result.stdout.decode()
+
+
+def test_unencodable_request_text_is_escaped_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Messages quote request text; a lone surrogate in it must not crash the printer."""
+    path = tmp_path / "surrogate.json"
+    path.write_bytes(b'{"taskType":"\\ud800x"}')
+    assert main([str(path)]) == 1
+    assert "#/taskType: \\ud800x is not a valid enum value" in capsys.readouterr().out
+    assert main(["--format", "json", str(path)]) == 1
+    message = json.loads(capsys.readouterr().out)["files"][0]["error"]["message"]
+    assert message == f"{MALFORMED_PREFIX}#/taskType: \ud800x is not a valid enum value{MALFORMED_SUFFIX}"
