@@ -101,7 +101,7 @@ def _print_schema(parser: argparse.ArgumentParser, model: ModelId, task: str | N
         schema = json_schema(model, task)
     except ValueError as exc:
         parser.error(str(exc))
-    sys.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(schema, indent=2) + "\n")
     return EXIT_VALID
 
 

@@ -114,7 +114,7 @@ def _model_schema(spec: ModelSpec) -> JsonSchema:
 def _task_schema(spec: ModelSpec, task: TaskSpec) -> JsonSchema:
     """The closed schema of one task; `taskType` is pinned to the task's value."""
     notes = [_RULE_TEXT[rule] for rule in task.rules if rule in _RULE_TEXT]
-    notes.append("image fields: base64 PNG or JPEG, 8-bit RGB, fully opaque (CONTRACT.md §5)")
+    notes.append("image fields: base64 PNG or JPEG, 8-bit RGB, fully opaque (CONTRACT.md section 5)")
     schema: JsonSchema = {
         "title": f"{task.task_type.value} request body for {spec.model.value}",
         "description": "Also checked by the validator, not by this schema: " + "; ".join(notes) + ".",
