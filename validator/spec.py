@@ -17,7 +17,8 @@ Shape of the data:
 * `ModelSpec` is one model: its tasks (in the order of its `taskType` enum), its `root_keys` (the keys
   allowed at the root when `taskType` is invalid, §3.1), its output size rule and its input image rule.
 
-Accessors: `MODEL_SPECS`, `model_spec(model)`, `task_spec(model, task)`.
+Accessors: `MODEL_SPECS`, `model_spec(model)`, `task_spec(model, task)`. The classes are defined in
+`validator._spec_types` and re-exported here; import them from this module.
 
 Everything here is frozen; the per-object lookups (`Field.by_name`, `Field.required_names`, ...) are
 computed once at import time so that validation never rebuilds them.
@@ -25,14 +26,22 @@ computed once at import time so that validation never rebuilds them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from validator._spec_types import (
+    EXPECTED_TYPE_NAME,
+    ConfigDefaults,
+    Field,
+    ImageSlot,
+    Kind,
+    Limit,
+    ModelSpec,
+    SizeLimits,
+    TaskSpec,
+)
 from validator.types import (
     ControlMode,
     Exclusion,
@@ -69,165 +78,6 @@ __all__ = [
     "model_spec",
     "task_spec",
 ]
-
-
-class Kind(StrEnum):
-    """The JSON type of a field. `IMAGE` is a string at the schema stage, decoded by the semantic stage (§5).
-
-    `ENUM` fields have no type check of their own: any non-member, whatever its type, gets the enum template
-    (D27, D32).
-    """
-
-    STRING = "string"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    OBJECT = "object"
-    ARRAY = "array"
-    ENUM = "enum"
-    IMAGE = "image"
-
-
-#: The everit type name printed in `expected type: <Expected>` for each kind (§7.1).
-EXPECTED_TYPE_NAME: Final[Mapping[Kind, str]] = MappingProxyType(
-    {
-        Kind.STRING: "String",
-        Kind.IMAGE: "String",
-        Kind.INTEGER: "Integer",
-        Kind.NUMBER: "Number",
-        Kind.BOOLEAN: "Boolean",
-        Kind.OBJECT: "JSONObject",
-        Kind.ARRAY: "JSONArray",
-    }
-)
-
-
-@dataclass(frozen=True)
-class Limit:
-    """An inclusive numeric bound: its exact value and the form printed in messages (§7.1 printed limits)."""
-
-    text: str
-    #: The bound as a Decimal (exact, so `1.1` is not a binary approximation).
-    value: Decimal = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "value", Decimal(self.text))
-
-
-@dataclass(frozen=True)
-class Field:
-    """One JSON value of the request schema (§3). See the module docstring."""
-
-    name: str
-    kind: Kind
-    required: bool = False
-    min_length: int | None = None
-    max_length: int | None = None
-    minimum: Limit | None = None
-    maximum: Limit | None = None
-    enum: tuple[str, ...] = ()
-    pattern: str | None = None
-    min_items: int | None = None
-    max_items: int | None = None
-    items: Field | None = None
-    fields: tuple[Field, ...] = ()
-    default: object = None
-    mask_of: tuple[str, ...] | None = None
-    # Derived lookups, filled by __post_init__ (not part of equality).
-    by_name: Mapping[str, Field] = field(init=False, repr=False, compare=False)
-    required_names: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    enum_set: frozenset[str] = field(init=False, repr=False, compare=False)
-    compiled: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # `search`, like everit's Matcher.find(); Python's `$` also matches before a final newline, as Java's.
-        object.__setattr__(self, "compiled", re.compile(self.pattern) if self.pattern is not None else None)
-        object.__setattr__(self, "by_name", MappingProxyType({f.name: f for f in self.fields}))
-        object.__setattr__(self, "required_names", tuple(f.name for f in self.fields if f.required))
-        object.__setattr__(self, "enum_set", frozenset(self.enum))
-
-
-@dataclass(frozen=True)
-class ConfigDefaults:
-    """`imageGenerationConfig` defaults (§8.1)."""
-
-    width: int
-    height: int
-    quality: Quality
-    cfg_scale: float
-    number_of_images: int
-    seed: int
-
-
-@dataclass(frozen=True)
-class SizeLimits:
-    """Nova's size rules (§4.1 for outputs, §5.2 for inputs). `step` is None for inputs (no /16 rule)."""
-
-    min_side: int
-    max_side: int
-    max_ratio: int
-    max_pixels: int
-    step: int | None
-
-
-@dataclass(frozen=True)
-class ImageSlot:
-    """Where a task carries an image: the path from the root, whether the value is an array of images, and
-    for masks the path of the image they must match (§5.3)."""
-
-    path: tuple[str, ...]
-    array: bool
-    mask_of: tuple[str, ...] | None
-
-    @property
-    def pointer(self) -> str:
-        """The JSON pointer of the field (array items add `/<index>`)."""
-        return "#/" + "/".join(self.path)
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """One task of one model."""
-
-    task_type: TaskType
-    params_key: str
-    root: Field
-    # Ids of the §7.3 cross-field rules, in table order (implemented in validator._semantic).
-    rules: tuple[str, ...]
-    # None: the output size is imageGenerationConfig width x height; otherwise the path of the image whose
-    # size the output keeps (§4).
-    output_from: tuple[str, ...] | None
-    dims_ignored: bool  # W-DIM-IGNORED applies (D7)
-    config_ignored: bool  # W-CONFIG-IGNORED applies (D8)
-    # Every image field, in §3 table order (the order of the §7.3 image checks).
-    image_slots: tuple[ImageSlot, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        params = self.root.by_name[self.params_key]
-        object.__setattr__(self, "image_slots", tuple(_slots(params, (params.name,))))
-
-    @property
-    def params(self) -> Field:
-        """The params object field."""
-        return self.root.by_name[self.params_key]
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One served model."""
-
-    model: ModelId
-    tasks: Mapping[TaskType, TaskSpec]
-    root_keys: frozenset[str]
-    task_field: Field
-    defaults: ConfigDefaults
-    text_max: int
-    # Output sizes: Titan's list of pairs, or Nova's rules.
-    titan_sizes: frozenset[tuple[int, int]] | None
-    nova_output: SizeLimits | None
-    # Input images: Nova's rules, or Titan's longest side.
-    nova_input: SizeLimits | None
-    titan_input_max_side: int | None
 
 
 # --- constants ---
@@ -397,14 +247,6 @@ def _virtual_try_on(text_max: int) -> Field:
         Field("returnMask", Kind.BOOLEAN, default=False),
         required=True,
     )
-
-
-def _slots(f: Field, path: tuple[str, ...]) -> list[ImageSlot]:
-    if f.kind is Kind.IMAGE:
-        return [ImageSlot(path, array=False, mask_of=f.mask_of)]
-    if f.kind is Kind.ARRAY and f.items is not None and f.items.kind is Kind.IMAGE:
-        return [ImageSlot(path, array=True, mask_of=None)]
-    return [slot for child in f.fields for slot in _slots(child, (*path, child.name))]
 
 
 # --- per-model tables ---

@@ -32,3 +32,32 @@ def test_case(case: FixtureCase) -> None:
         assert (report.error.exception, report.error.status) == (case.exception, case.status)
         assert report.error.message == case.message
     assert [w.code for w in report.warnings] == list(case.warnings)
+
+
+def test_corpus_covers_every_rule_template_and_real_message() -> None:
+    """Every §7.3 rule, every §7.1 keyword template and every real text the validator can return."""
+    from validator import messages
+    from validator._render import SCHEMA_TEMPLATES, SEMANTIC_MESSAGES
+
+    keywords: set[str] = set()
+    texts: set[str] = set()
+    for case in CASES:
+        report = validate_request(
+            case.body,
+            case.model,
+            headers=case.headers,
+            strict_content_type=case.strict_content_type,
+            aliases=case.aliases,
+        )
+        keywords |= {e.keyword for e in report.errors}
+        texts |= {report.error.message} if report.error else set()
+    assert set(SEMANTIC_MESSAGES) <= keywords
+    assert set(SCHEMA_TEMPLATES) <= keywords
+    real = [
+        messages.MALFORMED,
+        messages.INVALID_MODEL_ID,
+        messages.INVALID_CONTENT_TYPE,
+        messages.INVALID_ACCEPT,
+        messages.BODY_TOO_LARGE,
+    ]
+    assert set(real) <= texts
