@@ -137,11 +137,19 @@ def browser(chromium: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def page(browser: Any, server: Server, calls: dict[str, str]) -> Iterator[Any]:
+def page_errors() -> list[str]:
+    """Script errors and console errors (failed requests included) seen by `page`."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, server: Server, calls: dict[str, str], page_errors: list[str]) -> Iterator[Any]:
     """The journal page, token given once in the query string."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    tab.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    tab.on("console", lambda msg: page_errors.append(msg.text) if msg.type == "error" else None)
     tab.goto(f"{server.url}/_emulator/ui?token={TOKEN}")
     tab.wait_for_selector("#rows tr")
     yield tab
@@ -242,7 +250,9 @@ def test_paging_walks_the_journal_a_page_at_a_time(
     context.close()
 
 
-def test_new_calls_appear_live_and_a_screenshot_is_saved(page: Any, bedrock: Any) -> None:
+def test_new_calls_appear_live_and_a_screenshot_is_saved(
+    page: Any, bedrock: Any, page_errors: list[str]
+) -> None:
     invoke(
         bedrock,
         {
@@ -260,3 +270,4 @@ def test_new_calls_appear_live_and_a_screenshot_is_saved(page: Any, bedrock: Any
     page.set_viewport_size({"width": 1360, "height": 560})  # full_page grows it to the content
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
+    assert page_errors == []  # no script errors, no failed requests, all along

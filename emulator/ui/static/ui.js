@@ -9,7 +9,7 @@
   const BLOB_CACHE_MAX = 600;
 
   const $ = (id) => document.getElementById(id);
-  const state = { offset: 0, limit: DEFAULT_PAGE_SIZE, etag: null, inFlight: false, tokenHeader: "Authorization", tokenScheme: "Bearer " };
+  const state = { seq: 0, offset: 0, limit: DEFAULT_PAGE_SIZE, etag: null, inFlight: false, tokenHeader: "Authorization", tokenScheme: "Bearer " };
   const blobs = new Map(); // thumbnail URL -> object URL, oldest first
 
   // --- token: ?token=... once, then sessionStorage; sent as a header, never left in the address bar -------
@@ -73,22 +73,30 @@
   }
 
   // --- loading --------------------------------------------------------------------------------------------
+  // Every load gets a number; an answer that arrives after a newer load started (filters or page changed
+  // meanwhile) is dropped. Polls skip while a load is in flight; user actions never do.
   async function refresh() {
-    if (state.inFlight) return;
+    const seq = ++state.seq;
     state.inFlight = true;
     try {
       const params = new URLSearchParams({ ...filters(), limit: String(state.limit), offset: String(state.offset) });
       const response = await api("/api/entries?" + params, state.etag ? { "If-None-Match": state.etag } : {});
-      if (response.status === 304) return;
+      if (seq !== state.seq || response.status === 304) return;
       if (!response.ok) throw new Error("Loading the journal failed: HTTP " + response.status);
+      const page = await response.json();
+      if (seq !== state.seq) return;
       state.etag = response.headers.get("ETag");
-      render(await response.json());
+      render(page);
       showMessage("");
     } catch (error) {
-      showMessage(error.message);
+      if (seq === state.seq) showMessage(error.message);
     } finally {
-      state.inFlight = false;
+      if (seq === state.seq) state.inFlight = false;
     }
+  }
+
+  function poll() {
+    if ($("live").checked && document.visibilityState === "visible" && !state.inFlight) refresh();
   }
 
   async function loadMeta() {
@@ -330,9 +338,7 @@
     }
     restoreFilters();
     refresh();
-    setInterval(() => {
-      if ($("live").checked && document.visibilityState === "visible") refresh();
-    }, POLL_MS);
+    setInterval(poll, POLL_MS);
   }
 
   start();
