@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from validator import validate_request
 from validator.report import BedrockError
-from validator.spec import MODEL_SPECS, Kind
+from validator.spec import MODEL_SPECS, Field, Kind
 from validator.strategies import Body, encoded_image, invalid_requests, valid_requests
-from validator.types import InvokeRequest, ModelId, TaskType
+from validator.types import InputImage, InvokeRequest, ModelId, TaskType
 
 PAIRS = [(m, t) for m, spec in MODEL_SPECS.items() for t in spec.tasks]
 IDS = [f"{m.name}-{t.value}" for m, t in PAIRS]
@@ -52,15 +52,21 @@ def _config_defaults(body: Body, request: InvokeRequest, model: ModelId) -> None
 
 def _param_defaults(body: Body, request: InvokeRequest, model: ModelId) -> None:
     task = MODEL_SPECS[model].tasks[request.task_type]
-    sent = body[task.params_key]
-    for field in task.params.fields:
-        if field.default is None or field.name in sent or field.kind is Kind.OBJECT:
-            continue
-        value = getattr(request.params, _snake(field.name))
-        if field.name in ("controlMode", "controlStrength") and "conditionImage" not in sent:
-            assert value is None, field.name  # D6: control defaults only apply with a conditionImage
-        else:
-            assert value == field.default, field.name
+    _defaults(body[task.params_key], request.params, task.params)
+
+
+def _defaults(sent: Body, typed: object, spec: Field) -> None:
+    """Every key left out has its spec default in the typed object, nested objects (VTO) included."""
+    for field in spec.fields:
+        value = getattr(typed, _snake(field.name))
+        if field.kind is Kind.OBJECT:
+            if value is not None and not isinstance(value, InputImage):  # absent mask objects stay None
+                _defaults(sent.get(field.name, {}), value, field)
+        elif field.name not in sent and field.default is not None:
+            if field.name in ("controlMode", "controlStrength") and "conditionImage" not in sent:
+                assert value is None, field.name  # D6: control defaults only apply with a conditionImage
+            else:
+                assert value == field.default, field.name
 
 
 def _output_size(body: Body, request: InvokeRequest, model: ModelId) -> None:
