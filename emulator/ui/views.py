@@ -29,6 +29,11 @@ THUMB_CACHE_BYTES = 32 * 1024 * 1024
 STATUS_CHOICES = (200, 400, 403, 404, 408, 424, 429, 500, 503)  # CONTRACT.md §2.9
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Everything comes from the emulator itself; thumbnails are blob: URLs made from authorised fetches.
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' blob: data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 bp = Blueprint("journal_ui", __name__, url_prefix="/_emulator/ui", static_folder=STATIC_DIR)
 
@@ -73,6 +78,7 @@ def page() -> Response:
     response = Response(STATIC_DIR.joinpath("index.html").read_bytes(), mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = PAGE_CSP
     return response
 
 

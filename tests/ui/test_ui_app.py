@@ -118,3 +118,36 @@ def _sample_entry(store: Store, app) -> dict[str, object]:
     entry.pop("id")
     assert to_record({"id": 1, **entry}).task == "INPAINTING"
     return entry
+
+
+def test_returned_masks_and_transparent_outputs_get_thumbnails() -> None:
+    client = _app().test_client()
+    vto = {
+        "taskType": "VIRTUAL_TRY_ON",
+        "virtualTryOnParams": {
+            "sourceImage": png_b64(),
+            "referenceImage": png_b64(colour=(200, 200, 40)),
+            "maskType": "IMAGE",
+            "imageBasedMask": {"maskImage": half_mask_b64()},
+            "returnMask": True,
+        },
+    }
+    removal = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png_b64()}}
+    for body in (vto, removal):
+        assert client.post(NOVA, data=json.dumps(body)).status_code == 200
+    removal_row, vto_row = client.get("/_emulator/ui/api/entries").json["entries"]
+    assert [t["label"] for t in vto_row["thumbs"]["mask"]] == [
+        "virtualTryOnParams.imageBasedMask.maskImage",
+        "maskImage",
+    ]
+    urls = [
+        t["url"]
+        for row in (vto_row, removal_row)
+        for kind in ("input", "mask", "output")
+        for t in row["thumbs"][kind]
+    ]
+    assert len(urls) == 7
+    for url in urls:
+        png = client.get(url)
+        assert png.status_code == 200, url
+        assert Image.open(io.BytesIO(png.data)).mode == "RGB"
