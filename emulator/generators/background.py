@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from validator.types import BackgroundRemovalParams, InvokeRequest, Pixels
@@ -22,7 +23,8 @@ class BackgroundLayout(Layout):
 def prepare_background_removal(request: InvokeRequest) -> BackgroundLayout:
     """Matte the foreground (see `segment` for the rule); an image with no foreground becomes transparent."""
     image = params_of(request, BackgroundRemovalParams).image.pixels
-    rgba = np.dstack([image, matte(image)])
+    rgba = np.asarray(cv2.merge([*cv2.split(image), matte(image)]), dtype=np.uint8)
+    rgba.flags.writeable = False  # shared by every image of the request
     # Every pixel is protected here (colours must equal the input, alpha is the matte): no caption.
     return BackgroundLayout(size=request.output_size, caption=CaptionStyle(enabled=False), rgba=rgba)
 

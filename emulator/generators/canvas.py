@@ -47,18 +47,28 @@ def smooth_noise(
     return np.asarray(field, dtype=np.float32).reshape(shape[0], shape[1], channels)
 
 
-def _background(look: Look, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """A vertical two-colour gradient with soft colour drift (or paper-flat for sketchy styles)."""
+def _background(look: Look, shape: tuple[int, int], rng: np.random.Generator) -> npt.NDArray[np.uint8]:
+    """A lit two-colour gradient with soft colour drift (paper-flat for sketchy styles).
+
+    It has no detail finer than an eighth of the canvas, so it is computed at that size and enlarged: this
+    keeps the float arithmetic off the large arrays.
+    """
     h, w = shape
+    coarse = (max(8, h // 8), max(8, w // 8))
     palette = look.palette
-    if not look.sky:
+    if look.sky:
+        top, bottom = palette[rng.choice(len(palette), size=2, replace=False)]
+        t = np.linspace(0.0, 1.0, coarse[0], dtype=np.float32)[:, None, None]
+        base = (
+            top[None, None, :] * (1.0 - t) + bottom[None, None, :] * t + 28.0 * smooth_noise(rng, coarse, 3)
+        )
+    else:
         paper = np.float32(0.85) * palette[int(rng.integers(len(palette)))] + np.float32(0.15 * 255.0)
-        base = np.broadcast_to(paper, (h, w, 3)).astype(np.float32)
-        return base + 6.0 * smooth_noise(rng, shape, 3)
-    top, bottom = palette[rng.choice(len(palette), size=2, replace=False)]
-    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
-    base = top[None, None, :] * (1.0 - t) + bottom[None, None, :] * t
-    return np.broadcast_to(base, (h, w, 3)) + 28.0 * smooth_noise(rng, shape, 3)
+        base = paper[None, None, :] + 6.0 * smooth_noise(rng, coarse, 3)
+    # Soft light from one side gives the picture some depth.
+    base = base * (1.0 + 0.18 * smooth_noise(rng, coarse, 1, grid=3))
+    small = np.clip(base, 0, 255).astype(np.uint8)
+    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
 
 
 def _shape_colour(look: Look, rng: np.random.Generator) -> tuple[float, float, float]:
@@ -123,8 +133,7 @@ def draw_shapes(
 
 def paint_small(look: Look, size: ImageSize, rng: np.random.Generator) -> npt.NDArray[np.uint8]:
     """The picture at working resolution."""
-    shape = work_shape(size)
-    canvas = np.clip(_background(look, shape, rng), 0, 255).astype(np.uint8)
+    canvas = _background(look, work_shape(size), rng)
     draw_shapes(
         canvas,
         look.shapes,
@@ -133,15 +142,14 @@ def paint_small(look: Look, size: ImageSize, rng: np.random.Generator) -> npt.ND
         outline=look.outline,
         outline_colour=look.outline_colour,
     )
-    image = canvas.astype(np.float32)
     if look.blur > 0:
-        image = cv2.GaussianBlur(image, (0, 0), look.blur)
-    # Soft light from one side gives the flat shapes some depth.
-    image *= 1.0 + 0.18 * smooth_noise(rng, shape, 1, grid=3)
-    if look.contrast != 1.0:
-        mean = image.mean(axis=(0, 1), keepdims=True)
-        image = mean + (image - mean) * np.float32(look.contrast)
-    return np.asarray(np.clip(image, 0, 255), dtype=np.uint8)
+        canvas = np.asarray(cv2.GaussianBlur(canvas, (0, 0), look.blur), dtype=np.uint8)
+    if look.grain:
+        # Fine grain, as in any photo or painting; without it the picture would compress far better than
+        # real images do. Drawn small, it is also softened by the final enlargement.
+        grain = rng.integers(-look.grain, look.grain + 1, canvas.shape, dtype=np.int16)
+        canvas = np.clip(canvas.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+    return canvas
 
 
 def paint(look: Look, size: ImageSize, rng: np.random.Generator) -> Pixels:

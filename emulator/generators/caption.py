@@ -68,8 +68,8 @@ def _area_width(area: BoolMask) -> int:
     return int(cols[-1] - cols[0] + 1) if len(cols) else 0
 
 
-def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> Pixels:
-    """Draw `text` on a copy of `image` inside `style.area`; returns `image` itself if it does not fit."""
+def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> bool:
+    """Draw `text` into `image` (in place) inside `style.area`; False if there was no room for it."""
     h, w = image.shape[:2]
     scale = max(0.35, min(w, h) / 1400.0)
     thickness = max(1, int(round(scale * 1.6)))
@@ -83,7 +83,7 @@ def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> Pixels:
             break
         scale, thickness, pad = scale * 0.6, 1, max(2, pad // 2)
     if spot is None:
-        return image
+        return False
     x, y = spot
     # Text is rendered as a coverage map and composited, because OpenCV 5's putText anti-aliases whatever
     # line type is asked for; a palette-bound caption thresholds the coverage instead.
@@ -92,6 +92,5 @@ def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> Pixels:
     alpha = coverage.astype(np.float32) / 255.0 if style.antialias else (coverage >= 128).astype(np.float32)
     box, ink = np.array(style.box, np.float32), np.array(style.ink, np.float32)
     patch = np.rint(box + alpha[:, :, None] * (ink - box)).astype(np.uint8)
-    out = image.copy()
-    out[y : y + box_h, x : x + box_w, :3] = patch
-    return out
+    image[y : y + box_h, x : x + box_w, :3] = patch
+    return True

@@ -53,8 +53,8 @@ class Look:
     outline: int  # outline thickness at working resolution, 0 for none
     outline_colour: tuple[float, float, float]
     blur: float  # Gaussian sigma at working resolution, 0 for crisp
-    contrast: float  # 1.0 = unchanged
     sky: bool  # gradient background (False: paper-flat background)
+    grain: int  # amplitude of fine texture at working resolution, 0 for none
 
 
 def _words(text: str) -> list[str]:
@@ -84,17 +84,17 @@ def palette_for(text: str, negative: str | None, count: int = 6) -> npt.NDArray[
     return np.asarray(colours, dtype=np.float32)
 
 
-# Style -> (shape factor, outline, blur, contrast, sky). Tuned by eye to make the eight styles distinct.
-_STYLE_TRAITS: dict[Style | None, tuple[float, int, float, float, bool]] = {
-    None: (1.0, 0, 1.2, 1.0, True),
-    Style.ANIMATED_FAMILY_FILM_3D: (0.8, 0, 2.0, 1.15, True),
-    Style.DESIGN_SKETCH: (1.2, 2, 0.0, 0.55, False),
-    Style.FLAT_VECTOR_ILLUSTRATION: (0.9, 0, 0.0, 1.1, False),
-    Style.GRAPHIC_NOVEL_ILLUSTRATION: (1.0, 3, 0.0, 1.3, True),
-    Style.MAXIMALISM: (2.2, 1, 0.0, 1.25, True),
-    Style.MIDCENTURY_RETRO: (0.9, 0, 0.6, 0.8, False),
-    Style.PHOTOREALISM: (1.0, 0, 2.5, 1.0, True),
-    Style.SOFT_DIGITAL_PAINTING: (1.0, 0, 3.0, 0.9, True),
+# Style -> (shape factor, outline, blur, contrast, sky, grain). Tuned by eye to make the styles distinct.
+_STYLE_TRAITS: dict[Style | None, tuple[float, int, float, float, bool, int]] = {
+    None: (1.0, 0, 1.2, 1.0, True, 6),
+    Style.ANIMATED_FAMILY_FILM_3D: (0.8, 0, 2.0, 1.15, True, 3),
+    Style.DESIGN_SKETCH: (1.2, 2, 0.0, 0.55, False, 4),
+    Style.FLAT_VECTOR_ILLUSTRATION: (0.9, 0, 0.0, 1.1, False, 0),
+    Style.GRAPHIC_NOVEL_ILLUSTRATION: (1.0, 3, 0.0, 1.3, True, 5),
+    Style.MAXIMALISM: (2.2, 1, 0.0, 1.25, True, 6),
+    Style.MIDCENTURY_RETRO: (0.9, 0, 0.6, 0.8, False, 8),
+    Style.PHOTOREALISM: (1.0, 0, 2.5, 1.0, True, 8),
+    Style.SOFT_DIGITAL_PAINTING: (1.0, 0, 3.0, 0.9, True, 3),
 }
 
 
@@ -106,18 +106,21 @@ def look_for(
     cfg_scale: float = 6.5,
 ) -> Look:
     """The look of a prompt. Premium quality draws more detail; a higher cfgScale raises contrast."""
-    factor, outline, blur, contrast, sky = _STYLE_TRAITS[style]
+    factor, outline, blur, contrast, sky, grain = _STYLE_TRAITS[style]
     detail = 1.5 if quality is Quality.PREMIUM else 1.0
     words = max(1, len(_words(text)))
     shapes = int(round((6 + min(words, 12)) * factor * detail))
     # cfgScale runs 1.1-10: low values drift towards grey, high values saturate, as on the real model.
-    contrast *= 0.7 + 0.06 * cfg_scale
+    # Contrast is applied to the palette, not the picture, which keeps it free for any picture size.
+    palette = palette_for(text, negative)
+    mean = palette.mean(axis=0, keepdims=True)
+    contrasted = np.clip(mean + (palette - mean) * np.float32(contrast * (0.7 + 0.06 * cfg_scale)), 0, 255)
     return Look(
-        palette=palette_for(text, negative),
+        palette=contrasted.astype(np.float32),
         shapes=shapes,
         outline=outline,
         outline_colour=(20.0, 20.0, 28.0) if style is not Style.DESIGN_SKETCH else (60.0, 60.0, 70.0),
         blur=blur,
-        contrast=contrast,
         sky=sky,
+        grain=grain,
     )

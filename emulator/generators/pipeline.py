@@ -2,6 +2,10 @@
 
 Per request: look up the task in `TASKS`, `prepare` its layout once, then for each image index not in
 `skip` draw a generator from (seed, index, request digest), `render`, caption, and encode.
+
+Renderers return a new array for each image, which the caption then draws into in place (copying a
+full-size frame just to caption it would cost as much as generating it); an array the layout keeps must be
+marked read-only.
 """
 
 from __future__ import annotations
@@ -89,8 +93,9 @@ def render_images(
             continue
         pixels = task.render(layout, image_rng(digest, seed, index))
         if caption and layout.caption.enabled:
-            text = caption_text(request.task_type.value, seed, index, prompt)
-            pixels = draw_caption(pixels, text, layout.caption)
+            if not pixels.flags.writeable:  # a renderer may hand out a layout-owned, read-only array
+                pixels = pixels.copy()
+            draw_caption(pixels, caption_text(request.task_type.value, seed, index, prompt), layout.caption)
         images.append(pixels)
     return RenderedImages(tuple(images), layout.edited if request.returns_mask else None)
 

@@ -48,6 +48,27 @@ def shrink(pixels: Pixels, side: int = ANALYSIS_SIDE) -> Pixels:
     return np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
+_FIT_POINTS = 8192  # k-means fits its centres on at most this many (evenly strided) points
+
+
+def squared_distances(
+    points: npt.NDArray[np.float32], centres: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """(k, N) squared distances, written out per channel.
+
+    Element-wise arithmetic rounds the same way on every CPU; a BLAS matrix product (the usual trick) picks
+    kernels by CPU and could flip near-ties, which would break byte-identical output across machines.
+    """
+    out = np.empty((len(centres), len(points)), dtype=np.float32)
+    for j, centre in enumerate(centres):
+        acc = np.zeros(len(points), dtype=np.float32)
+        for c in range(points.shape[1]):
+            diff = points[:, c] - centre[c]
+            acc += diff * diff
+        out[j] = acc
+    return out
+
+
 def kmeans(
     points: npt.NDArray[np.float32], k: int, iterations: int = 8
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.intp]]:
@@ -55,24 +76,26 @@ def kmeans(
 
     The start is the median-brightness point, then repeatedly the point farthest from every centre so far,
     so that small but distinct colours (a red disc on a large pale ground) get a centre of their own.
+    Centres are fitted on an evenly strided subset; every point is then labelled once. Sums go through
+    `np.bincount`, which adds in a fixed order.
     """
+    points = np.ascontiguousarray(points, dtype=np.float32)
     k = max(1, min(k, len(points)))
-    order = np.argsort(points.sum(axis=1), kind="stable")
+    sample = points[:: max(1, len(points) // _FIT_POINTS)]
+    order = np.argsort(sample.sum(axis=1), kind="stable")
     chosen = [int(order[len(order) // 2])]
-    nearest = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    nearest = squared_distances(sample, sample[chosen[0] : chosen[0] + 1])[0]
     for _ in range(1, k):
         chosen.append(int(np.argmax(nearest)))
-        nearest = np.minimum(nearest, ((points - points[chosen[-1]]) ** 2).sum(axis=1))
-    centres = points[chosen].astype(np.float32)
-    labels = np.zeros(len(points), dtype=np.intp)
+        nearest = np.minimum(nearest, squared_distances(sample, sample[chosen[-1] : chosen[-1] + 1])[0])
+    centres = sample[chosen].astype(np.float32)
     for _ in range(iterations):
-        distances = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-        labels = distances.argmin(axis=1)
-        for j in range(k):
-            members = points[labels == j]
-            if len(members):
-                centres[j] = members.mean(axis=0)
-    return centres, labels
+        labels = squared_distances(sample, centres).argmin(axis=0)
+        counts = np.bincount(labels, minlength=k)
+        for c in range(points.shape[1]):
+            sums = np.bincount(labels, weights=sample[:, c], minlength=k)
+            centres[:, c] = np.where(counts > 0, sums / np.maximum(counts, 1), centres[:, c])
+    return centres, squared_distances(points, centres).argmin(axis=0)
 
 
 def _lab(pixels: Pixels) -> npt.NDArray[np.float32]:
@@ -91,8 +114,7 @@ def background_distance(small: Pixels) -> npt.NDArray[np.float32]:
         ]
     )
     centres, _ = kmeans(ring, _BORDER_COLOURS)
-    flat = lab.reshape(-1, 3)
-    nearest = np.min(((flat[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+    nearest = squared_distances(lab.reshape(-1, 3), centres).min(axis=0)
     return np.asarray(np.sqrt(nearest).reshape(lab.shape[:2]), dtype=np.float32)
 
 
@@ -116,6 +138,13 @@ def foreground_components(small: Pixels) -> tuple[npt.NDArray[np.int32], list[in
     return _components(np.asarray(closed, dtype=np.uint8))
 
 
+def _member(labels: npt.NDArray[np.int32], ids: list[int]) -> BoolMask:
+    """labels in ids, by table lookup (np.isin sorts, which is slower here)."""
+    table = np.zeros(int(labels.max()) + 1, dtype=bool)
+    table[ids] = True
+    return np.asarray(table[labels])
+
+
 def enlarge(mask: BoolMask, shape: tuple[int, int]) -> BoolMask:
     """Bring an analysis-size mask back to full size with smooth (not blocky) edges."""
     if mask.shape == shape:
@@ -129,7 +158,7 @@ def foreground_small(pixels: Pixels) -> BoolMask | None:
     labels, ids = foreground_components(shrink(pixels))
     if not ids:
         return None
-    return np.isin(labels, ids)
+    return _member(labels, ids)
 
 
 def foreground(pixels: Pixels) -> BoolMask | None:
@@ -164,7 +193,7 @@ def select_region(pixels: Pixels, prompt: str) -> BoolMask:
     labels, ids = foreground_components(small)
     words = set(re.findall(r"[a-z]+", prompt.lower()))
     if words & _BACKGROUND_WORDS:
-        chosen = ~np.isin(labels, ids) if ids else np.ones(labels.shape, dtype=bool)
+        chosen = ~_member(labels, ids)
         if not chosen.any():
             raise MaskPromptError(prompt)
         return enlarge(chosen, pixels.shape[:2])
