@@ -23,24 +23,28 @@ CONVERSE_UNSUPPORTED: Final = (
     "This action doesn't support the model that you provided. Try again with a supported text or chat model."
 )
 NOVA_TEXT_BLOCKED: Final = (
-    "This request has been blocked by our content filters. Please adjust your text prompt to submit a new request."
+    "This request has been blocked by our content filters. "
+    "Please adjust your text prompt to submit a new request."
 )
 IMAGE_BLOCKED: Final = (
-    "This request has been blocked by our content filters. Please adjust your input image to submit a new request."
+    "This request has been blocked by our content filters. "
+    "Please adjust your input image to submit a new request."
 )
 TITAN_TEXT_BLOCKED: Final = (
-    "This request has been blocked by our content filters. Our filters automatically flagged this prompt because "
-    "it may conflict our AUP or AWS Responsible AI Policy. Please adjust your text prompt to submit a new request."
+    "This request has been blocked by our content filters. Our filters automatically flagged this prompt "
+    "because it may conflict our AUP or AWS Responsible AI Policy. "
+    "Please adjust your text prompt to submit a new request."
 )
 MASK_PROMPT_FAILED: Final = (
     "400 Bad Request: Unable to auto-generate mask image with given input image and mask prompt."
 )
 LIFECYCLE_LEGACY: Final = (
-    "Access denied. This Model is marked by provider as Legacy and you have not been actively using the model in "
-    "the last 30 days. Please upgrade to an active model on Amazon Bedrock"
+    "Access denied. This Model is marked by provider as Legacy and you have not been actively using the "
+    "model in the last 30 days. Please upgrade to an active model on Amazon Bedrock"
 )
 LIFECYCLE_EOL: Final = (
-    "This model version has reached the end of its life. Please refer to the AWS documentation for more details."
+    "This model version has reached the end of its life. "
+    "Please refer to the AWS documentation for more details."
 )
 ALL_IMAGES_BLOCKED: Final = "All of the generated images have been blocked by our content filters."
 SOME_IMAGES_BLOCKED: Final = "Some of the generated images have been blocked by our content filters."
@@ -82,8 +86,8 @@ DEFAULT_EXCEPTION_MESSAGE: Final[dict[str, str]] = {
         "The model specified in the request is not ready to serve inference requests."
     ),
     "ServiceQuotaExceededException": (
-        "Your request exceeds the service quota for your account. You can view your quotas at Viewing service "
-        "quotas. You can resubmit your request later."
+        "Your request exceeds the service quota for your account. "
+        "You can view your quotas at Viewing service quotas. You can resubmit your request later."
     ),
     "InternalServerException": "An internal server error occurred.",
     "ServiceUnavailableException": "Bedrock is unable to process your request.",
