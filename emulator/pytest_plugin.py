@@ -139,12 +139,26 @@ def nova_emulator_settings() -> Mapping[str, str]:
 def nova_emulator(nova_emulator_settings: Mapping[str, str]) -> Iterator[EmulatorServer]:
     """The real emulator server, started once per test session on a free port."""
     with tempfile.TemporaryDirectory(prefix="nova-emulator-pytest-") as log_dir:
-        server = EmulatorServer(nova_emulator_settings, Path(log_dir))
+        server = start_server(nova_emulator_settings, Path(log_dir))
         try:
-            server.wait_ready()
             yield server
         finally:
             server.stop()
+
+
+def start_server(settings: Mapping[str, str], log_dir: Path, tries: int = 3) -> EmulatorServer:
+    """Start a server and wait for it; a fresh port is tried when one start fails (another process may
+    have taken the free port between the probe and the bind)."""
+    for attempt in range(1, tries + 1):
+        server = EmulatorServer(settings, log_dir)
+        try:
+            server.wait_ready()
+            return server
+        except RuntimeError:
+            server.stop()
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from emulator.pytest_plugin import EmulatorServer
+from emulator.pytest_plugin import EmulatorServer, start_server
 from tests.testdouble.support import invoke, text_body
 
 CALLS = 40
@@ -18,9 +18,8 @@ THREADS = 8
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    server = EmulatorServer({"workers": "2"}, tmp_path_factory.mktemp("workers"))
+    server = start_server({"workers": "2"}, tmp_path_factory.mktemp("workers"))
     try:
-        server.wait_ready()
         yield server
     finally:
         server.stop()
