@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from flask import Blueprint, Response, abort, current_app, request
 from PIL import Image
@@ -136,7 +137,7 @@ def entry(entry_id: str) -> Response:
 def thumbnail(entry_id: str, kind: str, n: int) -> Response:
     """A small PNG of one image (a mask over its image); immutable: the URL names the record's content."""
     if kind not in {k.value for k in Kind}:
-        abort(404)
+        _not_found(f"no thumbnail kind {kind!r} (input, mask or output)")
     record = _record(entry_id)
     key = present.record_key(record)
     etag = f"{key}-{kind}-{n}"
@@ -156,7 +157,7 @@ def thumbnail(entry_id: str, kind: str, n: int) -> Response:
 def _render_thumbnail(record: Record, kind: Kind, n: int) -> bytes:
     slots = all_slots(record.request, record.response)[kind]
     if not 0 <= n < len(slots):
-        abort(404)
+        _not_found(f"entry {record.id} has no {kind.value} image {n}")
     slot = slots[n]
     try:
         image = thumbs.decode_image(present.slot_value(record, slot))
@@ -164,8 +165,8 @@ def _render_thumbnail(record: Record, kind: Kind, n: int) -> bytes:
             return thumbs.image_thumbnail(image)
         base = _maybe_image(present.value_at(record, slot.base)) if slot.base else None
         return thumbs.mask_thumbnail(image, base, slot.edited_is_white)
-    except thumbs.ThumbnailError:
-        abort(404)
+    except thumbs.ThumbnailError as exc:
+        _not_found(f"{slot.label} of entry {record.id} was not kept ({exc})")
 
 
 def _maybe_image(value: object) -> Image.Image | None:
@@ -178,8 +179,13 @@ def _maybe_image(value: object) -> Image.Image | None:
 def _record(entry_id: str) -> Record:
     record = ui_state().reader.get(entry_id)
     if record is None:
-        abort(404)
+        _not_found(f"no journal entry {entry_id!r}")
     return record
+
+
+def _not_found(message: str) -> NoReturn:
+    """404 with a JSON `{"message": ...}` body, like the rest of the control API."""
+    abort(_json({"message": message}, 404))
 
 
 def _filters() -> Filters:

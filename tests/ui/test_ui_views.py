@@ -77,7 +77,9 @@ def test_thumbnails_are_small_pngs_cached_by_etag(client) -> None:
     assert max(Image.open(io.BytesIO(first.data)).size) <= 160
     again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
-    assert client.get("/_emulator/ui/thumb/1/output/5.png").status_code == 404
+    missing = client.get("/_emulator/ui/thumb/1/output/5.png")
+    assert missing.status_code == 404
+    assert missing.json == {"message": "entry 1 has no output image 5"}
     assert client.get("/_emulator/ui/thumb/1/other/0.png").status_code == 404
 
 
