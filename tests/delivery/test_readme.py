@@ -1,0 +1,178 @@
+"""README.md: the generated configuration reference is current and complete, and the recipes it gives work.
+
+The CI recipes are checked as far as this machine allows: the GitHub Actions workflow against the workflow
+JSON Schema, and the background-process recipe by running it (on a free port).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib import resources
+from pathlib import Path
+from types import ModuleType
+
+import jsonschema
+import pytest
+import yaml
+
+from emulator import config as emulator_config
+from emulator.config import EmulatorConfig
+from emulator.testdouble import config as testdouble_config
+
+REPO = Path(__file__).resolve().parents[2]
+README = REPO / "README.md"
+TOP_COMMANDS = """\
+```sh
+pip install . && nova-canvas-emulator     # serves Bedrock Runtime on http://127.0.0.1:8000
+./scripts/test                            # fresh .venv, lint, types and the whole test suite
+```"""
+
+
+def load_generator() -> ModuleType:
+    """scripts/gen_config_reference.py as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "gen_config_reference", REPO / "scripts" / "gen_config_reference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up by name
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name]
+
+
+@pytest.fixture(scope="module")
+def generator() -> ModuleType:
+    return load_generator()
+
+
+@pytest.fixture(scope="module")
+def settings(generator: ModuleType) -> list[object]:
+    rows: list[object] = generator.settings()
+    return rows
+
+
+def marked_block(marker: str) -> str:
+    """The fenced code block right after `<!-- check: <marker> -->` in the README."""
+    match = re.search(rf"<!-- check: {marker} -->\n```\w*\n(.*?)\n```", README.read_text(), re.S)
+    assert match, f"README.md has no code block marked {marker}"
+    return match.group(1)
+
+
+def test_first_two_commands_stay_at_the_top() -> None:
+    text = README.read_text()
+    assert text.startswith("# nova-canvas-emulator\n\n" + TOP_COMMANDS + "\n")
+
+
+def test_configuration_table_is_up_to_date(generator: ModuleType, settings: list[object]) -> None:
+    text = README.read_text()
+    assert generator.replace_table(text, generator.render_table(settings)) == text, (
+        "README.md's configuration reference is out of date: run python scripts/gen_config_reference.py"
+    )
+
+
+def test_every_setting_has_a_description(settings: list[object]) -> None:
+    assert [row.key for row in settings if not row.description] == []  # type: ignore[attr-defined]
+
+
+def test_interim_descriptions_are_dropped_once_the_field_documents_itself(
+    generator: ModuleType, settings: list[object]
+) -> None:
+    with_metadata = {row.key for row in settings if row.description_source == "metadata"}  # type: ignore[attr-defined]
+    stale = sorted(with_metadata & set(generator.INTERIM_DOCS))
+    assert stale == [], f"delete these INTERIM_DOCS entries, the fields now carry metadata['doc']: {stale}"
+
+
+def test_every_documented_setting_is_accepted(settings: list[object]) -> None:
+    for row in settings:
+        key = row.key  # type: ignore[attr-defined]
+        try:
+            EmulatorConfig.from_env({f"NOVA_EMULATOR_{key.upper()}": "1"}).testdouble.remove_owned_state()
+        except ValueError as exc:  # a value of the wrong kind is fine here; an unknown key is not
+            assert "unknown setting" not in str(exc), key
+
+
+def test_every_accepted_setting_is_documented(settings: list[object]) -> None:
+    """Drift alarm over the parsers' own key tables (private names, read on purpose)."""
+    documented = {row.key for row in settings}  # type: ignore[attr-defined]
+    accepted = set(emulator_config._PARSERS) | set(testdouble_config._SIMPLE)
+    accepted |= set(testdouble_config._FILTER_KEYS) | set(testdouble_config._OUTPUT_KEYS)
+    accepted |= {"rules", "lifecycle", "blocked_image_marker"}
+    assert accepted - documented == set()
+
+
+def test_documented_defaults_are_the_running_defaults(settings: list[object]) -> None:
+    rows = {row.key: row for row in settings}  # type: ignore[attr-defined]
+    defaults = EmulatorConfig()
+    assert rows["host"].default == f"`{defaults.host}`"  # type: ignore[attr-defined]
+    assert rows["port"].default == f"`{defaults.port}`"  # type: ignore[attr-defined]
+    assert rows["state_path"].default == "a new temporary file per start"  # type: ignore[attr-defined]
+
+
+def test_relative_links_exist() -> None:
+    links = re.findall(r"\]\(((?!https?:|#)[^)#]+)(?:#[^)]*)?\)", README.read_text())
+    assert links
+    assert [link for link in links if not (REPO / link).exists()] == []
+
+
+def test_github_actions_workflow_is_valid() -> None:
+    workflow = yaml.safe_load(marked_block("github-workflow"))
+    workflow["on"] = workflow.pop(True)  # YAML 1.1 reads the key `on` as a boolean; GitHub reads YAML 1.2
+    schema_file = resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
+    jsonschema.validate(workflow, json.loads(schema_file.read_text()))
+    service = workflow["jobs"]["test"]["services"]["bedrock"]
+    assert service["ports"] == ["8000:8000"]
+    assert workflow["jobs"]["test"]["env"]["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] == "http://localhost:8000"
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_background_process_recipe_runs(tmp_path: Path) -> None:
+    """The recipe as written (the package is installed already), moved from port 8000 to a free port."""
+    lines = marked_block("background-process").splitlines()
+    assert lines[0].startswith("pip install ") and lines[1].endswith("&")
+    port = str(free_port())
+    lines = [lines[1], 'echo "$!" > emulator.pid', *lines[2:]]  # the server's pid, to stop it afterwards
+    script = "\n".join(lines).replace("8000", port)
+    script += '\nprintf %s "$AWS_ENDPOINT_URL_BEDROCK_RUNTIME" > endpoint\n'
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOVA_EMULATOR_")}
+    env["NOVA_EMULATOR_PORT"] = port
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=env, timeout=90, capture_output=True
+    )
+    pid = int((tmp_path / "emulator.pid").read_text()) if (tmp_path / "emulator.pid").exists() else None
+    try:
+        assert result.returncode == 0, result.stderr.decode() + (tmp_path / "emulator.log").read_text()
+        assert (tmp_path / "endpoint").read_text() == f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=5) as response:
+            assert json.load(response)["status"] == "ok"
+        assert "nova-canvas-emulator ready on" in (tmp_path / "emulator.log").read_text()
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)  # the server the recipe started, by its pid
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and _alive(pid):
+                time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
