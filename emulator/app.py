@@ -37,14 +37,16 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
 
 
 def _report_size(cached: routes.CachedReport) -> int:
-    """Roughly the memory a cached report holds: its decoded input images dominate."""
+    """Roughly the memory a cached report holds: decoded input images, plus the parsed body (a few times its
+    raw size in Python objects)."""
+    base = 1024 + 4 * cached.body_size
     req = cached.report.request
     if req is None:
-        return 1024
+        return base
     values = [getattr(req.params, f.name) for f in dataclasses.fields(req.params)]
     images = [v for v in values if isinstance(v, InputImage)]
     images += [i for v in values if isinstance(v, tuple) for i in v if isinstance(i, InputImage)]
-    return 1024 + sum(image.pixels.nbytes for image in images)
+    return base + sum(image.pixels.nbytes for image in images)
 
 
 def _version() -> str:

@@ -47,6 +47,7 @@ class CachedReport:
 
     report: RequestReport
     parsed: Mapping[str, object] | None
+    body_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -316,8 +317,11 @@ def _validate(call: Call, st: EmulatorState, body: bytes) -> CachedReport:
     if cached is None:
         report = validate_body(body, call.model)
         parse_failed = report.error is not None and report.error.message == messages.MALFORMED
-        cached = CachedReport(report, None if parse_failed else _parse_json(body))
-        st.reports.put(key, cached)
+        cached = CachedReport(report, None if parse_failed else _parse_json(body), len(body))
+        if report.valid:
+            # Only valid reports are kept: an invalid body can carry hundreds of thousands of violations
+            # (extraneous keys) whose errors and parsed body weigh far more than its bytes.
+            st.reports.put(key, cached)
     call.report = cached.report
     call.warnings = call.warnings + cached.report.warnings
     call.parsed_body = cached.parsed

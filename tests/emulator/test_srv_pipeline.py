@@ -110,6 +110,17 @@ def test_cache_key_includes_the_blocked_set(app: Flask) -> None:
     assert len(json.loads(client.post(NOVA_PATH, data=TEXT_IMAGE).data)["images"]) == 2
 
 
+def test_only_valid_reports_are_cached(app: Flask) -> None:
+    """An invalid body may hold 100,000s of violations: its report is never kept (reliability suite)."""
+    client = app.test_client()
+    client.post(NOVA_PATH, data=b'{"taskType":"TEXT_IMAGE","a":1,"b":2}')
+    client.post(NOVA_PATH, data=b"{bad")
+    reports = app.extensions["nova_canvas_emulator"].reports
+    assert len(reports) == 0
+    client.post(NOVA_PATH, data=TEXT_IMAGE)
+    assert len(reports) == 1
+
+
 def test_disabled_cache_gives_identical_bytes() -> None:
     cached = create_app(EmulatorConfig(access_log=False)).test_client()
     uncached = create_app(EmulatorConfig(access_log=False, response_cache_size=0)).test_client()
