@@ -74,22 +74,29 @@ def _control(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]
     return []
 
 
-def _size_error(config: Json, spec: ModelSpec) -> ContractError | None:
-    """§4: the first failing output-size rule (Nova §4.1 in order, width before height; Titan §4.2)."""
-    w = config.get("width", spec.defaults.width)
-    h = config.get("height", spec.defaults.height)
+def output_size_ok(w: int, h: int, spec: ModelSpec) -> bool:
+    """§4: True when width x height is a valid output size for the model."""
     if spec.titan_sizes is not None:
-        if (w, h) in spec.titan_sizes:
-            return None
-        return _error("#/imageGenerationConfig", "SEM-SIZE-TITAN", w=w, h=h)
+        return (w, h) in spec.titan_sizes
     lim = spec.nova_output
     assert lim is not None and lim.step is not None
     low, high, step = lim.min_side, lim.max_side, lim.step
-    if (  # the common, valid case in one expression
+    return (
         low <= w <= high and low <= h <= high and not w % step and not h % step
         and max(w, h) <= lim.max_ratio * min(w, h) and w * h <= lim.max_pixels
-    ):  # fmt: skip
+    )  # fmt: skip
+
+
+def output_size_error(config: Mapping[str, Any], spec: ModelSpec) -> ContractError | None:
+    """§4: the first failing output-size rule (Nova §4.1 in order, width before height; Titan §4.2)."""
+    w = config.get("width", spec.defaults.width)
+    h = config.get("height", spec.defaults.height)
+    if output_size_ok(w, h, spec):
         return None
+    if spec.titan_sizes is not None:
+        return _error("#/imageGenerationConfig", "SEM-SIZE-TITAN", w=w, h=h)
+    lim = spec.nova_output
+    assert lim is not None and lim.step is not None
     for name, value in (("width", w), ("height", h)):
         if not lim.min_side <= value <= lim.max_side:
             pointer = f"#/imageGenerationConfig/{name}"
@@ -107,7 +114,7 @@ def _size_error(config: Json, spec: ModelSpec) -> ContractError | None:
 
 
 def _sizes(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
-    error = _size_error(config, spec)
+    error = output_size_error(config, spec)
     return [] if error is None else [error]
 
 

@@ -52,15 +52,22 @@ def _dims_ignored(
     ]
 
 
+def may_negate(text: str) -> bool:
+    """Cheap pre-filter for W-NEGATION: False means the text certainly has no negation word.
+
+    Most prompts contain neither substring, and the word-boundary regex is the slow part.
+    """
+    lower = text.lower()
+    return "no" in lower or "without" in lower
+
+
 def _negations(params: dict[str, Any], params_key: str) -> list[ContractWarning]:
     found = []
     for name, template in (("text", "W-NEGATION-TEXT"), ("negativeText", "W-NEGATION-NEGATIVE")):
         value = params.get(name)
         if not isinstance(value, str):
             continue
-        lower = value.lower()
-        # Substring pre-filter: most prompts contain neither, and the word-boundary regex is the slow part.
-        match = _NEGATION.search(value) if "no" in lower or "without" in lower else None
+        match = _NEGATION.search(value) if may_negate(value) else None
         if match is not None:
             message = warning(template, word=match.group(0))
             found.append(ContractWarning("W-NEGATION", f"#/{params_key}/{name}", message))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from validator._build import build_request
+from validator._build import build_request, express
 from validator._headers import check_headers
 from validator._parse import normalise_object, parse_body, parse_body_quick
 from validator._render import schema_message
@@ -83,6 +83,9 @@ def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestRe
         return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
     if schema_errors or task is None:
         return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors))
+    quick = express(doc, task, spec)
+    if quick is not None:
+        return quick
     result = check_semantic(doc, task, spec)
     warnings = tuple(body_warnings(doc, task, result.images))
     if result.errors:
