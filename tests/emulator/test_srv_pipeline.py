@@ -172,6 +172,14 @@ def test_fault_rules_of_the_test_double(client: FlaskClient, name: str) -> None:
     assert_error(response, name, messages.EXCEPTION_STATUS[name], messages.DEFAULT_EXCEPTION_MESSAGE[name])
 
 
+def test_latency_header_includes_injected_latency(client: FlaskClient) -> None:
+    """X-Amzn-Bedrock-Invocation-Latency is the real elapsed time, injected latency included (§2.7, §8.7)."""
+    assert client.post("/_emulator/rules", json={"action": {"latency_ms": 150}}).status_code == 201
+    response = client.post(NOVA_PATH, data=TEXT_IMAGE)
+    assert response.status_code == 200
+    assert int(response.headers["X-Amzn-Bedrock-Invocation-Latency"]) >= 150
+
+
 def test_catalogue_statuses_match_the_contract() -> None:
     for name, status in messages.EXCEPTION_STATUS.items():
         assert (CATALOGUE[name].status_code, CATALOGUE[name].error_type) == (status, name)
