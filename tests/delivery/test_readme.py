@@ -10,13 +10,16 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
 import urllib.request
-from importlib import resources
+from collections.abc import Iterator
+from importlib import metadata, resources
 from pathlib import Path
 from types import ModuleType
 
@@ -176,3 +179,105 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return False
     return state != "Z"
+
+
+def test_openapi_version_is_the_package_version() -> None:
+    spec = yaml.safe_load((REPO / "emulator" / "openapi.yaml").read_text())
+    assert spec["info"]["version"] == metadata.version("nova-canvas-emulator")
+
+
+# --- the README's snippets against a real server -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m emulator` on a free port (our own child, stopped by pid); yields its URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOVA_EMULATOR_")}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "nova-canvas-emulator ready on" not in log.read_text(errors="replace"):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n"), path
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def client_env(url: str, home: Path) -> dict[str, str]:
+    """What the README tells users to export, pointed at the test server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NOVA_EMULATOR_"))}
+    env.update(
+        HOME=str(home),
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME=url,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    return env
+
+
+def test_python_snippets_run(server: str, tmp_path: Path) -> None:
+    quickstart = marked_block("python-quickstart").replace("http://127.0.0.1:8000", server)
+    errors = marked_block("python-errors")
+    expected = errors.splitlines()[-1].strip().removeprefix("# ")
+    script = tmp_path / "snippets.py"
+    script.write_text(quickstart + "\n" + errors + "\n")
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=client_env(server, tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert png_size(tmp_path / "lighthouse.png") == (512, 512)
+    assert result.stdout.strip() == expected
+
+
+def shell_block(marker: str, server: str) -> str:
+    """A README shell block pointed at the test server; skipped when its tools are missing."""
+    for tool in ("curl", "jq", "base64"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    return "set -euo pipefail\n" + marked_block(marker).replace("http://127.0.0.1:8000", server)
+
+
+def test_curl_snippet_runs(server: str, tmp_path: Path) -> None:
+    script = shell_block("curl", server)
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert png_size(tmp_path / "lighthouse.png") == (1024, 1024)
+
+
+def test_control_api_snippet_runs(server: str, tmp_path: Path) -> None:
+    script = shell_block("control-curl", server)
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    decoder = json.JSONDecoder()
+    answers, text = [], result.stdout.strip()
+    while text:
+        value, end = decoder.raw_decode(text)
+        answers.append(value)
+        text = text[end:].strip()
+    rule, journal, reset = answers
+    assert rule["action"] == {"error": "ThrottlingException"} and rule["times"] == 2
+    assert set(journal) == {"entries", "total"}
+    assert reset == {"reset": True}
