@@ -65,6 +65,6 @@ def render_color_guided(layout: ColorGuidedLayout, rng: np.random.Generator) -> 
     bands = rng.choice(count, size=3)
     rows = np.arange(h)[:, None] + (h / 24) * np.sin(np.arange(w)[None, :] / w * rng.uniform(3, 9))
     labels[:] = bands[np.clip((rows / h * 3).astype(int), 0, 2)]
-    draw_shapes(labels, layout.shapes, lambda r: int(r.integers(count)), rng, antialias=False)
+    draw_shapes(labels, rng.integers(0, count, layout.shapes).tolist(), rng, antialias=False)
     cleaned = np.asarray(cv2.medianBlur(labels, 3), dtype=np.uint8)
     return upscale(layout.palette[cleaned], layout.size, nearest=True)

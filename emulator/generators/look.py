@@ -71,7 +71,8 @@ def palette_for(text: str, negative: str | None, count: int = 6) -> npt.NDArray[
     rng = text_rng("palette", text, negative or "")
     named = [COLOUR_WORDS[w] for w in _words(text) if w in COLOUR_WORDS]
     avoided = {COLOUR_WORDS[w][0] for w in _words(negative or "") if w in COLOUR_WORDS}
-    base = float(rng.random())
+    # A prompt that names colours is built around the first one; otherwise the prompt picks the hue.
+    base = named[0][0] if named and named[0][1] > 0.2 else float(rng.random())
     while any(abs((base - h + 0.5) % 1.0 - 0.5) < 0.12 for h in avoided):
         base = (base + 0.21) % 1.0  # walk around the wheel until clear of every unwanted hue
     colours = [hsv_to_rgb(*hsv) for hsv in named[:count]]
@@ -86,7 +87,7 @@ def palette_for(text: str, negative: str | None, count: int = 6) -> npt.NDArray[
 
 # Style -> (shape factor, outline, blur, contrast, sky, grain). Tuned by eye to make the styles distinct.
 _STYLE_TRAITS: dict[Style | None, tuple[float, int, float, float, bool, int]] = {
-    None: (1.0, 0, 1.2, 1.0, True, 6),
+    None: (1.0, 0, 0.6, 1.0, True, 6),
     Style.ANIMATED_FAMILY_FILM_3D: (0.8, 0, 2.0, 1.15, True, 3),
     Style.DESIGN_SKETCH: (1.2, 2, 0.0, 0.55, False, 4),
     Style.FLAT_VECTOR_ILLUSTRATION: (0.9, 0, 0.0, 1.1, False, 0),
