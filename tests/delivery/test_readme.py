@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 from types import ModuleType
@@ -189,9 +190,21 @@ def test_openapi_version_is_the_package_version() -> None:
 # --- the README's snippets against a real server -------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running emulator: its URL and its log file."""
+
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        """Everything it printed."""
+        return self.log_path.read_text(errors="replace")
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m emulator` on a free port (our own child, stopped by pid); yields its URL."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`python -m emulator` on a free port (our own child, stopped by pid)."""
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOVA_EMULATOR_")}
@@ -207,7 +220,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         while "nova-canvas-emulator ready on" not in log.read_text(errors="replace"):
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield Server(f"http://127.0.0.1:{port}", log)
     finally:
         proc.terminate()
         proc.wait(20)
@@ -234,8 +247,8 @@ def client_env(url: str, home: Path) -> dict[str, str]:
     return env
 
 
-def test_python_snippets_run(server: str, tmp_path: Path) -> None:
-    quickstart = marked_block("python-quickstart").replace("http://127.0.0.1:8000", server)
+def test_python_snippets_run(server: Server, tmp_path: Path) -> None:
+    quickstart = marked_block("python-quickstart").replace("http://127.0.0.1:8000", server.url)
     errors = marked_block("python-errors")
     expected = errors.splitlines()[-1].strip().removeprefix("# ")
     script = tmp_path / "snippets.py"
@@ -243,7 +256,7 @@ def test_python_snippets_run(server: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,
-        env=client_env(server, tmp_path),
+        env=client_env(server.url, tmp_path),
         capture_output=True,
         text=True,
     )
@@ -252,22 +265,22 @@ def test_python_snippets_run(server: str, tmp_path: Path) -> None:
     assert result.stdout.strip() == expected
 
 
-def shell_block(marker: str, server: str) -> str:
+def shell_block(marker: str, server: Server) -> str:
     """A README shell block pointed at the test server; skipped when its tools are missing."""
     for tool in ("curl", "jq", "base64"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
-    return "set -euo pipefail\n" + marked_block(marker).replace("http://127.0.0.1:8000", server)
+    return "set -euo pipefail\n" + marked_block(marker).replace("http://127.0.0.1:8000", server.url)
 
 
-def test_curl_snippet_runs(server: str, tmp_path: Path) -> None:
+def test_curl_snippet_runs(server: Server, tmp_path: Path) -> None:
     script = shell_block("curl", server)
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert png_size(tmp_path / "lighthouse.png") == (1024, 1024)
 
 
-def test_control_api_snippet_runs(server: str, tmp_path: Path) -> None:
+def test_control_api_snippet_runs(server: Server, tmp_path: Path) -> None:
     script = shell_block("control-curl", server)
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -281,3 +294,17 @@ def test_control_api_snippet_runs(server: str, tmp_path: Path) -> None:
     assert rule["action"] == {"error": "ThrottlingException"} and rule["times"] == 2
     assert set(journal) == {"entries", "total"}
     assert reset == {"reset": True}
+
+
+def test_javascript_snippet_runs_over_http2(server: Server, tmp_path: Path) -> None:
+    """The JS SDK's default handler (HTTP/2 with prior knowledge); uses tests/clients' `npm ci` install."""
+    modules = REPO / "tests" / "clients" / "js" / "node_modules"
+    if shutil.which("node") is None or not (modules / "@aws-sdk" / "client-bedrock-runtime").is_dir():
+        pytest.skip("node or the JS SDK (tests/clients/js, npm ci) is not installed")
+    (tmp_path / "node_modules").symlink_to(modules)
+    snippet = marked_block("javascript").replace("http://127.0.0.1:8000", server.url)
+    (tmp_path / "snippet.mjs").write_text(snippet + "\nconsole.log(JSON.stringify({ n: images.length }));\n")
+    result = subprocess.run(["node", "snippet.mjs"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"n": 1}
+    assert re.search(r'"POST /model/amazon\.nova-canvas-v1(:|%3A)0/invoke HTTP/2" 200', server.log())
