@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import http.client
+import socket
 import sys
 import threading
 import time
@@ -81,8 +82,28 @@ def build_server(config: EmulatorConfig) -> EmulatorServer:
 
 def serve(config: EmulatorConfig) -> int:
     """Run until SIGTERM/SIGINT; print the ready line once the app answers. Returns the exit status."""
+    if port_in_use(config.host, config.port):
+        print(f"nova-canvas-emulator: {base_url(config)} is already in use", file=sys.stderr, flush=True)
+        return 2
     build_server(config).serve(target_loader=AppLoader(config))
     return 0
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when something listens on host:port already.
+
+    Granian binds with SO_REUSEPORT, so a second emulator on a busy port would start and silently share the
+    port (the kernel splitting connections between them); a plain bind detects the listener first.
+    """
+    if port == 0:
+        return False
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers are not a listener
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def announce_when_ready(config: EmulatorConfig, timeout: float = READY_TIMEOUT_S) -> bool:

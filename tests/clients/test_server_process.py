@@ -59,6 +59,14 @@ def test_bad_setting_is_refused_at_startup() -> None:
     assert "strict_auth" in result.stderr and "maybe" in result.stderr
 
 
+def test_busy_port_is_refused(emulator: Any) -> None:
+    """Granian binds with SO_REUSEPORT; a second emulator must not silently share the port."""
+    command = [*server_command(), "--port", str(emulator.port)]
+    result = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert f"{emulator.url} is already in use" in result.stderr
+
+
 def test_health_lists_served_models_only(emulator: Any) -> None:
     body = json.loads(httpx.get(f"{emulator.url}/_emulator/health").content)
     assert set(body["models"]) == {"amazon.nova-canvas-v1:0", "amazon.titan-image-generator-v1", TITAN_V2}
