@@ -121,6 +121,11 @@ def test_documented_defaults_are_the_running_defaults(settings: list[object]) ->
     assert rows["state_path"].default == "a new temporary file per start"  # type: ignore[attr-defined]
 
 
+def test_every_command_line_option_is_shown(generator: ModuleType) -> None:
+    shown = set(re.findall(r"--([a-z][a-z0-9-]*)", marked_block("cli-options")))
+    assert shown == generator.cli_flags()
+
+
 def test_relative_links_exist() -> None:
     links = re.findall(r"\]\(((?!https?:|#)[^)#]+)(?:#[^)]*)?\)", README.read_text())
     assert links
