@@ -313,3 +313,20 @@ def test_javascript_snippet_runs_over_http2(server: Server, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"n": 1}
     assert re.search(r'"POST /model/amazon\.nova-canvas-v1(:|%3A)0/invoke HTTP/2" 200', server.log())
+
+
+def test_pytest_plugin_example_passes(tmp_path: Path) -> None:
+    """The example as a user's test file, run by pytest with only the installed plugin (no conftest)."""
+    (tmp_path / "test_example.py").write_text(marked_block("pytest-plugin") + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOVA_EMULATOR_", "PYTEST_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
