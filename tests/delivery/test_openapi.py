@@ -29,6 +29,7 @@ from PIL import Image
 from emulator import EmulatorConfig, create_app, routes
 from emulator.testdouble.config import TestDoubleConfig
 from validator import messages
+from validator.jsonschema_export import json_schema
 from validator.types import ModelId, TaskType
 
 SPEC_URI = "urn:nova-canvas-emulator:openapi"
@@ -111,6 +112,21 @@ def test_names_match_their_sources(spec: dict[str, Any]) -> None:
     assert all(re.match(error_type, name + messages.ERROR_TYPE_SUFFIX) for name in messages.EXCEPTION_STATUS)
     unknown = spec["components"]["responses"]["UnknownOperation"]["headers"]["x-amzn-ErrorType"]["schema"]
     assert unknown["const"] == messages.UNKNOWN_OPERATION_ERROR_TYPE
+
+
+def test_request_body_top_level_is_the_validators(spec: dict[str, Any]) -> None:
+    """The spec fixes only the top level of the body; it must be the union of the validator's schemas."""
+    documented = spec["components"]["schemas"]["InvokeModelRequest"]
+    keys: set[str] = set()
+    config_keys: set[str] = set()
+    for model in ModelId:
+        schema = json_schema(model.value)
+        keys |= set(schema["properties"])
+        for task in schema["$defs"].values():
+            config = task["properties"].get("imageGenerationConfig", {})
+            config_keys |= set(config.get("properties", {}))
+    assert set(documented["properties"]) == keys
+    assert set(documented["properties"]["imageGenerationConfig"]["properties"]) == config_keys
 
 
 # --- calling every documented operation -------------------------------------------------------------------
