@@ -1,0 +1,112 @@
+"""Schemathesis from the OpenAPI description (emulator/openapi.yaml) against the REAL server (issue 7).
+
+Every documented operation is called with generated and negated data. Checks: no 5xx, the status and content
+type are ones the description lists, the body matches its response schema, and every answer is one of the
+contract's (`documented_problem` for Bedrock paths: `x-amzn-ErrorType` + `{"message"}` or the
+unknown-operation body). Control-API operations may add fault rules that answer Bedrock calls with injected
+5xx, so they get their own server; Bedrock operations run against one with the control API switched off.
+
+`NOVA_SCHEMATHESIS_EXAMPLES` raises the example count per operation (default 25).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from rel_support import ROOT, UNKNOWN_OPERATION_BODY, Server, documented_problem, start_server
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+EXAMPLES = int(os.environ.get("NOVA_SCHEMATHESIS_EXAMPLES", "25"))
+SPEC = ROOT / "emulator" / "openapi.yaml"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+pytestmark = pytest.mark.skipif(not SPEC.exists(), reason="emulator/openapi.yaml not written yet")
+schema = schemathesis.openapi.from_path(SPEC) if SPEC.exists() else None
+
+
+@pytest.fixture(scope="module")
+def bedrock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(
+        tmp_path_factory.mktemp("st"), "st-bedrock", env={"NOVA_EMULATOR_CONTROL_API": "false"}
+    )
+    yield srv
+    assert srv.alive(), srv.log()[-3000:]
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def control_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("st"), "st-control")
+    yield srv
+    assert srv.alive(), srv.log()[-3000:]
+    srv.stop()
+
+
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def _bedrock(path: str) -> bool:
+    return path.startswith("/model/")
+
+
+def _unexpected_method(case: schemathesis.Case) -> bool:
+    """Schemathesis also sends methods the description does not list (TRACE, ...): pinned separately in
+    `test_rel_security.py::test_unlisted_methods`, where the current bugs are marked."""
+    return case.method.upper() != case.operation.method.upper()
+
+
+def _headers(response: schemathesis.Response) -> dict[str, str]:
+    return {name: values[0] for name, values in response.headers.items()}
+
+
+if schema is not None:
+
+    @schema.include(path_regex="^/model/").parametrize()
+    @SETTINGS
+    def test_bedrock_operations(case: schemathesis.Case, bedrock_server: Server) -> None:
+        if _unexpected_method(case):
+            return
+        response = case.call(base_url=bedrock_server.url, timeout=60)
+        case.validate_response(response, checks=CHECKS)
+        problem = documented_problem(response.status_code, _headers(response), response.content)
+        assert problem is None, f"{case.method} {case.formatted_path}: {problem}"
+
+    @schema.include(path_regex="^/_emulator/").parametrize()
+    @SETTINGS
+    def test_emulator_operations(case: schemathesis.Case, control_server: Server) -> None:
+        if _unexpected_method(case):
+            return
+        response = case.call(base_url=control_server.url, timeout=60)
+        checks = CHECKS
+        if response.status_code == 404 and response.content == UNKNOWN_OPERATION_BODY:
+            # A path the routes do not match (a negative id: Flask's <int:> takes none) falls through to
+            # Bedrock's unknown operation; the description lists only {"message"} there. Reported.
+            checks = [c for c in CHECKS if c is not response_schema_conformance]
+        if case.operation.method.upper() == "PUT" and case.path == "/_emulator/filters":
+            checks = [c for c in CHECKS if c is not response_schema_conformance]  # pinned: FILTERS_BUG
+        case.validate_response(response, checks=checks)
+        content_type = _headers(response).get("content-type", "")
+        html = response.content.lstrip()[:1] == b"<"
+        assert not html or content_type.startswith("text/html") and case.path == "/_emulator/ui", (
+            f"{case.method} {case.formatted_path}: {response.status_code} HTML page"
+        )
+
+
+def test_description_is_present() -> None:
+    """The fuzz above silently skips without a description: make its absence visible."""
+    assert Path(SPEC).exists()

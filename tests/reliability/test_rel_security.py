@@ -1,0 +1,366 @@
+"""Security (issue 7): loopback bind by default, the control API behind a token or switched off, strict SigV4
+rejecting bad signatures, and answers for methods and paths the routes do not list. (Limits under concurrent
+large bodies: test_rel_limits.py.)"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+from rel_support import (
+    NOVA,
+    UNKNOWN_OPERATION_BODY,
+    UNKNOWN_OPERATION_TYPE,
+    Server,
+    assert_bedrock_error,
+    documented_problem,
+    http_request,
+    invoke_path,
+    start_server,
+)
+
+BODY = json.dumps(
+    {
+        "taskType": "TEXT_IMAGE",
+        "textToImageParams": {"text": "a cat"},
+        "imageGenerationConfig": {"width": 320, "height": 320},
+    }
+).encode()
+TOKEN = "s3cret-control-token"
+ACCESS_KEY, SECRET = "AKIDRELIABILITY", "reliability/secret+key"
+CONTROL_GETS = [
+    "/_emulator/journal",
+    "/_emulator/journal/1",
+    "/_emulator/rules",
+    "/_emulator/filters",
+    "/_emulator/lifecycle",
+    "/_emulator/config",
+    "/_emulator/ui/api/meta",
+    "/_emulator/ui/api/entries",
+    "/_emulator/ui/api/entries/1",
+    "/_emulator/ui/thumb/1/output/0.png",
+]
+CONTROL_WRITES = [
+    ("POST", "/_emulator/rules", {"match": {}, "action": {"error": "ThrottlingException"}}),
+    ("DELETE", "/_emulator/rules", None),
+    ("PUT", "/_emulator/filters", {"blocked_words": ["x"]}),
+    ("PUT", "/_emulator/lifecycle", {"amazon.nova-canvas-v1:0": "eol"}),
+    ("PUT", "/_emulator/lifecycle/amazon.nova-canvas-v1%3A0", {"state": "eol"}),
+    ("POST", "/_emulator/reset", None),
+    ("DELETE", "/_emulator/journal", None),
+]
+
+
+def _json_body(data: Any) -> bytes:
+    return b"" if data is None else json.dumps(data).encode()
+
+
+# --- bind address ------------------------------------------------------------------------------------------
+
+
+def test_binds_to_loopback_by_default(server: Server) -> None:
+    """Started without --host: its only listening socket is 127.0.0.1:<port> (from /proc/net/tcp*)."""
+    assert server.listening() == [f"127.0.0.1:{server.port}"]
+
+
+# --- control API: token, switch ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("sec"), "token", env={"NOVA_EMULATOR_CONTROL_TOKEN": TOKEN})
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize(
+    "auth", [None, "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x", f"bearer  {TOKEN[:-1]}"]
+)
+def test_control_api_refuses_requests_without_the_token(token_server: Server, auth: str | None) -> None:
+    """Every control endpoint, read or write: 401 JSON without the right bearer token, and no effect."""
+    headers = {"Authorization": auth} if auth else {}
+    for path in CONTROL_GETS:
+        status, reply_headers, body = http_request(token_server.port, "GET", path, headers=headers)
+        assert status == 401, (path, status, body[:200])
+        assert reply_headers["content-type"] == "application/json"
+        assert list(json.loads(body)) == ["message"]
+    for method, path, data in CONTROL_WRITES:
+        status, _, body = http_request(token_server.port, method, path, _json_body(data), headers)
+        assert status == 401, (method, path, status, body[:200])
+    # Nothing changed: no fault rule, no lifecycle, no filter; Bedrock calls still succeed.
+    status, _, body = http_request(token_server.port, "POST", invoke_path(NOVA), BODY)
+    assert status == 200, body[:200]
+
+
+def test_control_api_with_the_token(token_server: Server) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    status, _, body = http_request(token_server.port, "GET", "/_emulator/journal", headers=auth)
+    assert status == 200, body[:200]
+    status, _, body = http_request(token_server.port, "GET", "/_emulator/config", headers=auth)
+    assert status == 200 and TOKEN.encode() not in body  # the token is never shown
+    assert http_request(token_server.port, "GET", "/_emulator/health")[0] == 200  # health needs no token
+
+
+@pytest.fixture(scope="module")
+def control_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("sec"), "off", env={"NOVA_EMULATOR_CONTROL_API": "false"})
+    yield srv
+    srv.stop()
+
+
+def test_control_api_switched_off(control_off: Server) -> None:
+    """control_api=false: every /_emulator/ path but health is Bedrock's unknown operation (even with a
+    bearer header), and nothing can be steered; Bedrock calls are served."""
+    for path in [*CONTROL_GETS, "/_emulator/ui", "/_emulator/ui/static/ui.css"]:
+        status, headers, body = http_request(
+            control_off.port, "GET", path, headers={"Authorization": "Bearer x"}
+        )
+        assert (status, headers.get("x-amzn-errortype"), body) == (
+            404,
+            UNKNOWN_OPERATION_TYPE,
+            UNKNOWN_OPERATION_BODY,
+        )
+    for method, path, data in CONTROL_WRITES:
+        status, _, body = http_request(control_off.port, method, path, _json_body(data))
+        assert (status, body) == (404, UNKNOWN_OPERATION_BODY), (method, path)
+    assert http_request(control_off.port, "GET", "/_emulator/health")[0] == 200
+    assert http_request(control_off.port, "POST", invoke_path(NOVA), BODY)[0] == 200
+
+
+# --- strict SigV4 ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {
+        "NOVA_EMULATOR_STRICT_AUTH": "true",
+        "NOVA_EMULATOR_ACCESS_KEYS": f"{ACCESS_KEY}={SECRET}",
+        "NOVA_EMULATOR_BEARER_TOKENS": "api-key-1",
+    }
+    srv = start_server(tmp_path_factory.mktemp("sec"), "strict", env=env)
+    yield srv
+    srv.stop()
+
+
+def _client(server: Server, secret: str = SECRET, key: str = ACCESS_KEY) -> Any:
+    return boto3.client(
+        "bedrock-runtime",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"mode": "standard", "max_attempts": 1}),
+    )
+
+
+def _signed(
+    server: Server, body: bytes, path: str, secret: str = SECRET, service: str = "bedrock"
+) -> dict[str, str]:
+    request = AWSRequest(method="POST", url=server.url + path, data=body)
+    SigV4Auth(Credentials(ACCESS_KEY, secret), service, "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_strict_sigv4_accepts_a_good_signature(strict: Server) -> None:
+    out = _client(strict).invoke_model(modelId=NOVA, body=BODY)
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_strict_sigv4_rejects_a_wrong_secret(strict: Server) -> None:
+    with pytest.raises(ClientError) as caught:
+        _client(strict, secret="not-the-secret").invoke_model(modelId=NOVA, body=BODY)
+    assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+TAMPERING = {
+    "body-changed": lambda h, body, path: (h, body.replace(b"a cat", b"a dog"), path),
+    "body-appended": lambda h, body, path: (h, body + b" ", path),
+    "path-changed": lambda h, body, path: (h, body, invoke_path("amazon.titan-image-generator-v2:0")),
+    "date-changed": lambda h, body, path: ({**h, "X-Amz-Date": "20200101T000000Z"}, body, path),
+    "signature-flipped": lambda h, body, path: (
+        {**h, "Authorization": h["Authorization"][:-1] + ("0" if h["Authorization"][-1] != "0" else "1")},
+        body,
+        path,
+    ),
+    "signed-header-dropped": lambda h, body, path: (
+        {k: v for k, v in h.items() if k != "X-Amz-Date"},
+        body,
+        path,
+    ),
+}
+
+
+@pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
+def test_strict_sigv4_rejects_tampered_requests(strict: Server, tamper: Any) -> None:
+    """A request signed correctly, then changed in transit: 403 InvalidSignatureException, never served."""
+    path = invoke_path(NOVA)
+    headers, body, path = tamper(_signed(strict, BODY, path), BODY, path)
+    headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "host")}
+    status, reply_headers, reply = http_request(strict.port, "POST", path, body, headers)
+    assert status == 403, reply[:200]
+    assert reply_headers["x-amzn-errortype"].startswith("InvalidSignatureException:")
+
+
+def test_strict_auth_other_cases(strict: Server) -> None:
+    port, path = strict.port, invoke_path(NOVA)
+    assert_bedrock_error(
+        *http_request(port, "POST", path, BODY),
+        "MissingAuthenticationTokenException",
+        "Missing Authentication Token",
+    )
+    wrong_scope = _signed(strict, BODY, path, service="bedrock-runtime")
+    reply = http_request(
+        port,
+        "POST",
+        path,
+        BODY,
+        {"Authorization": wrong_scope["Authorization"], "X-Amz-Date": wrong_scope["X-Amz-Date"]},
+    )
+    assert_bedrock_error(
+        *reply, "InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'. "
+    )
+    status, _, _ = http_request(port, "POST", path, BODY, {"Authorization": "Bearer api-key-1"})
+    assert status == 200
+    assert_bedrock_error(
+        *http_request(port, "POST", path, BODY, {"Authorization": "Bearer api-key-2"}),
+        "AccessDeniedException",
+        "Authentication failed: Please make sure your API Key is valid.",
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "AWS4-HMAC-SHA256",
+        "AWS4-HMAC-SHA256 Credential=, SignedHeaders=, Signature=",
+        f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/x/y/bedrock/aws4_request, SignedHeaders=host, Signature=0",
+        f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/bedrock/aws4_request, "
+        "SignedHeaders=host;x-amz-date;nonexistent, Signature=" + "0" * 64,
+        f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/bedrock/aws4_request, "
+        "SignedHeaders=, Signature=" + "f" * 64,
+        "Bearer ",
+        "Bearer " + "x" * 10000,
+        "\xff\xfe\xfd",
+    ],
+)
+def test_strict_auth_garbage_headers(strict: Server, value: str) -> None:
+    """Malformed Authorization values: a documented 403, never a 5xx or a 200."""
+    status, headers, body = http_request(
+        strict.port, "POST", invoke_path(NOVA), BODY, {"Authorization": value}
+    )
+    assert documented_problem(status, headers, body) is None, (status, body[:200])
+    assert status == 403
+
+
+# --- methods and paths the routes do not list (found by schemathesis) ------------------------------------
+
+METHOD_BUG = (
+    "BUG: a method outside routes.ALL_METHODS (TRACE, CONNECT, PROPFIND, any token) on a Bedrock path gets "
+    "werkzeug's MethodNotAllowed, which emulator/errors.py handle_error turns into a 500 "
+    "InternalServerException; §2.2 says 404 UnknownOperationException"
+)
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "FOO"])
+@pytest.mark.parametrize("path", [invoke_path(NOVA), "/", "/model/x/converse"])
+@pytest.mark.xfail(strict=True, reason=METHOD_BUG)
+def test_unlisted_methods_on_bedrock_paths(server: Server, method: str, path: str) -> None:
+    status, headers, body = http_request(server.port, method, path, BODY)
+    assert (status, headers.get("x-amzn-errortype"), body) == (
+        404,
+        UNKNOWN_OPERATION_TYPE,
+        UNKNOWN_OPERATION_BODY,
+    )
+
+
+NEWLINE_BUG = (
+    "BUG: a modelId holding a newline (%0A, decoded by Granian) does not match werkzeug's <path:> converter; "
+    "the NotFound becomes a 500 in emulator/errors.py handle_error. Expected §2.3's invalid-identifier 400"
+)
+
+
+@pytest.mark.parametrize(
+    "path", ["/model/%0A/invoke", "/model/amazon.nova-canvas-v1%3A0%0A/invoke", "/model/a%0Ab/converse"]
+)
+@pytest.mark.xfail(strict=True, reason=NEWLINE_BUG)
+def test_newline_in_model_id(server: Server, path: str) -> None:
+    assert_bedrock_error(
+        *http_request(server.port, "POST", path, BODY),
+        "ValidationException",
+        "The provided model identifier is invalid.",
+    )
+
+
+HTML_BUG = (
+    "BUG (minor): under /_emulator/ werkzeug's HTML error pages are sent: 405 for an unlisted method (TRACE, "
+    "PROPFIND, ...), 404 for a missing static file (emulator/errors.py handle_error returns the "
+    "HTTPException as is for control paths)"
+)
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("TRACE", "/_emulator/health"),
+        ("PROPFIND", "/_emulator/journal"),
+        ("GET", "/_emulator/ui/static/missing.js"),
+    ],
+)
+@pytest.mark.xfail(strict=True, reason=HTML_BUG)
+def test_no_html_errors_under_emulator(server: Server, method: str, path: str) -> None:
+    status, headers, body = http_request(server.port, method, path)
+    assert headers.get("content-type") == "application/json", (status, body[:100])
+
+
+HUGE_ID_BUG = (
+    "BUG: integers beyond SQLite's 64-bit range in control-API ids or query parameters reach sqlite3 and "
+    "raise OverflowError -> 500 (emulator/testdouble/store.py journal / journal_entry; api.py _int_arg has "
+    "no upper bound)"
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_emulator/journal/99999999999999999999999",
+        "/_emulator/journal?offset=99999999999999999999999",
+        "/_emulator/journal?status=99999999999999999999999",
+        "/_emulator/journal?since_id=99999999999999999999999",
+    ],
+)
+@pytest.mark.xfail(strict=True, reason=HUGE_ID_BUG)
+def test_huge_numbers_in_control_api(server: Server, path: str) -> None:
+    status, _, body = http_request(server.port, "GET", path)
+    assert status in (200, 400, 404), body[:200]
+
+
+FILTERS_BUG = (
+    "BUG (minor): PUT /_emulator/filters accepts output_block.indices [-1] and answers it back, though "
+    "emulator/openapi.yaml (and sense) require indices >= 0"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=FILTERS_BUG)
+def test_negative_output_block_index_is_refused(tmp_path: Any) -> None:
+    srv = start_server(tmp_path, "filters")
+    try:
+        data = {"output_block": {"mode": "indices", "indices": [-1]}}
+        status, _, body = http_request(
+            srv.port,
+            "PUT",
+            "/_emulator/filters",
+            json.dumps(data).encode(),
+            {"Content-Type": "application/json"},
+        )
+    finally:
+        srv.stop()
+    assert status == 400, body[:200]
