@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from validator.types import Pixels
 
@@ -63,6 +64,15 @@ def _spot(area: BoolMask | None, box_w: int, box_h: int, shape: tuple[int, int])
     return None
 
 
+def _ramp(style: CaptionStyle) -> npt.NDArray[np.uint8]:
+    """Colour for each coverage level 0..255: box to ink, or a hard switch at half for palette-bound text."""
+    level = np.arange(256, dtype=np.float32)[:, None] / 255.0
+    if not style.antialias:
+        level = (level >= 0.5).astype(np.float32)
+    box, ink = np.array(style.box, np.float32), np.array(style.ink, np.float32)
+    return np.asarray(np.rint(box + level * (ink - box)), dtype=np.uint8)
+
+
 def _area_width(area: BoolMask) -> int:
     cols = np.flatnonzero(area.any(axis=0))
     return int(cols[-1] - cols[0] + 1) if len(cols) else 0
@@ -89,8 +99,6 @@ def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> bool:
     # line type is asked for; a palette-bound caption thresholds the coverage instead.
     coverage = np.zeros((box_h, box_w), dtype=np.uint8)
     cv2.putText(coverage, fitted, (pad, pad + th), _FONT, scale, 255, thickness, cv2.LINE_AA)
-    alpha = coverage.astype(np.float32) / 255.0 if style.antialias else (coverage >= 128).astype(np.float32)
-    box, ink = np.array(style.box, np.float32), np.array(style.ink, np.float32)
-    patch = np.rint(box + alpha[:, :, None] * (ink - box)).astype(np.uint8)
+    patch = cv2.LUT(cv2.merge([coverage, coverage, coverage]), _ramp(style).reshape(256, 1, 3))
     image[y : y + box_h, x : x + box_w, :3] = patch
     return True

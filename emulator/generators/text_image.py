@@ -72,15 +72,17 @@ def _segment_colours(look: Look, count: int) -> npt.NDArray[np.float32]:
 
 def render_text_image(layout: TextImageLayout, rng: np.random.Generator) -> Pixels:
     """Paint the prompt's picture, then let the condition image steer it by `controlStrength`."""
-    small = paint_small(layout.look, layout.size, rng).astype(np.float32)
+    small = paint_small(layout.look, layout.size, rng)
     s = np.float32(layout.strength)
     if layout.segments is not None:
         colours = _segment_colours(layout.look, SEGMENT_CLUSTERS)
-        small = (1 - s) * small + s * colours[layout.segments]
+        small = np.clip((1 - s) * small + s * colours[layout.segments], 0, 255).astype(np.uint8)
     elif layout.condition is not None:
         # The composition follows the condition image; the edges themselves are inked below at full size.
-        small = (1 - s / 2) * small + (s / 2) * layout.condition.astype(np.float32)
-    image = upscale(np.clip(small, 0, 255).astype(np.uint8), layout.size)
+        small = np.asarray(
+            cv2.addWeighted(small, float(1 - s / 2), layout.condition, float(s / 2), 0), np.uint8
+        )
+    image = upscale(small, layout.size)
     if layout.edges is not None and len(layout.edges):
         flat = image.reshape(-1, 3)
         inked = (1 - s) * flat[layout.edges].astype(np.float32) + s * _EDGE_INK
