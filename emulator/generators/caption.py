@@ -68,7 +68,7 @@ def _ramp(style: CaptionStyle) -> npt.NDArray[np.uint8]:
     """Colour for each coverage level 0..255: box to ink, or a hard switch at half for palette-bound text."""
     level = np.arange(256, dtype=np.float32)[:, None] / 255.0
     if not style.antialias:
-        level = (level >= 0.5).astype(np.float32)
+        level = (level >= 0.35).astype(np.float32)
     box, ink = np.array(style.box, np.float32), np.array(style.ink, np.float32)
     return np.asarray(np.rint(box + level * (ink - box)), dtype=np.uint8)
 
@@ -82,7 +82,8 @@ def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> bool:
     """Draw `text` into `image` (in place) inside `style.area`; False if there was no room for it."""
     h, w = image.shape[:2]
     scale = max(0.35, min(w, h) / 1400.0)
-    thickness = max(1, int(round(scale * 1.6)))
+    # Hard-edged (palette-bound) text loses its thin strokes to thresholding: draw it one step bolder.
+    thickness = max(1, int(round(scale * 1.6))) + (0 if style.antialias else 1)
     pad = max(3, int(8 * scale))
     avail = w if style.area is None else _area_width(style.area)
     for _ in range(2):
