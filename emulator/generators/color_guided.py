@@ -13,7 +13,7 @@ from validator.types import ColorGuidedGenerationParams, InvokeRequest, Pixels
 from .canvas import draw_shapes, upscale, work_shape
 from .layout import CaptionStyle, Layout, params_of
 from .look import look_for
-from .segment import kmeans, shrink
+from .segment import main_colours
 
 REFERENCE_COLOURS = 3
 
@@ -32,10 +32,8 @@ def hex_colour(text: str) -> tuple[int, int, int]:
 
 
 def reference_colours(pixels: Pixels, count: int = REFERENCE_COLOURS) -> npt.NDArray[np.uint8]:
-    """The main colours of a reference image (k-means over a thumbnail)."""
-    thumb = shrink(pixels, 64).reshape(-1, 3).astype(np.float32)
-    centres, _ = kmeans(thumb, count)
-    return np.clip(np.rint(centres), 0, 255).astype(np.uint8)
+    """The main colours of a reference image."""
+    return main_colours(pixels, count)
 
 
 def prepare_color_guided(request: InvokeRequest) -> ColorGuidedLayout:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
+from decimal import Decimal
 from enum import Enum
 
 import numpy as np
@@ -34,10 +36,14 @@ def _canonical(value: object) -> object:
         return value.value
     if isinstance(value, bool | int | str) or value is None:
         return value
-    if isinstance(value, float):
+    if isinstance(value, float | Decimal):
         return repr(value)
+    if isinstance(value, bytes):
+        return {"sha256": hashlib.sha256(value).hexdigest()}
     if isinstance(value, tuple | list):
         return [_canonical(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, ImageGenerationConfig):
         return {
             f.name: _canonical(getattr(value, f.name))

@@ -98,6 +98,13 @@ def kmeans(
     return centres, squared_distances(points, centres).argmin(axis=0)
 
 
+def main_colours(pixels: Pixels, count: int) -> npt.NDArray[np.uint8]:
+    """The main colours of an image (k-means over a 64-pixel thumbnail), as RGB rows."""
+    thumb = shrink(pixels, 64).reshape(-1, 3).astype(np.float32)
+    centres, _ = kmeans(thumb, count)
+    return np.clip(np.rint(centres), 0, 255).astype(np.uint8)
+
+
 def _lab(pixels: Pixels) -> npt.NDArray[np.float32]:
     return np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2LAB), dtype=np.float32)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -12,6 +12,7 @@ from validator.types import ImageSize, ImageVariationParams, InvokeRequest, Pixe
 from .canvas import paint
 from .layout import Layout, params_of
 from .look import Look, look_for
+from .segment import main_colours
 
 # Share of the inputs in the result at similarityStrength 0 and 1. Never 1.0, so a batch still varies.
 _KEEP_AT_ZERO, _KEEP_AT_ONE = 0.1, 0.95
@@ -45,8 +46,11 @@ def prepare_variation(request: InvokeRequest) -> VariationLayout:
         # Running mean in uint8 keeps memory at one output-sized frame whatever the number of inputs.
         other = cover(image.pixels, size.width, size.height)
         reference = np.asarray(cv2.addWeighted(reference, (count - 1) / count, other, 1 / count, 0), np.uint8)
-    text = params.text or "variation " + " ".join(image.base64[-16:] for image in params.images)
-    look = look_for(text, params.negative_text, None, request.config.quality, request.config.cfg_scale)
+    config = request.config
+    look = look_for(params.text or "variation", params.negative_text, None, config.quality, config.cfg_scale)
+    if params.text is None:
+        # With no prompt the new content is drawn in the inputs' own main colours.
+        look = replace(look, palette=main_colours(reference, 6).astype(np.float32))
     keep = _KEEP_AT_ZERO + (_KEEP_AT_ONE - _KEEP_AT_ZERO) * params.similarity_strength
     return VariationLayout(size=size, reference=reference, keep=keep, look=look)
 
