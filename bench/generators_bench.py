@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from emulator.generators import encode_png, render_images
+from emulator.generators import encode_png, generate, render_images
 from validator.types import (
     BackgroundRemovalParams,
     ColorGuidedGenerationParams,
@@ -225,10 +225,9 @@ def measure(name: str, request: InvokeRequest, rounds: int) -> Row:
 
 
 def serve_largest() -> None:
-    """What the emulator does for the largest request: pixels, PNG, base64."""
-    rendered = render_images(largest_request())
-    for pixels in rendered.images:
-        base64.b64encode(encode_png(pixels))
+    """What the emulator does for the largest request: `generate` (pixels, PNG), then base64."""
+    for png in generate(largest_request()).images:
+        base64.b64encode(png)
 
 
 _RSS_PROBE = """

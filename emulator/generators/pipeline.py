@@ -10,23 +10,13 @@ marked read-only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from validator.types import (
-    BackgroundRemovalParams,
-    ColorGuidedGenerationParams,
-    ImageVariationParams,
-    InPaintingParams,
-    InvokeRequest,
-    OutPaintingParams,
-    Pixels,
-    TaskType,
-    TextToImageParams,
-)
+from validator.types import BackgroundRemovalParams, InvokeRequest, Pixels, TaskType, VirtualTryOnParams
 
 from .background import prepare_background_removal, render_background_removal
 from .caption import caption_text, draw_caption
@@ -69,35 +59,41 @@ class GeneratedImages:
 
 
 def _prompt(request: InvokeRequest) -> str | None:
+    """The prompt the caption quotes (BACKGROUND_REMOVAL and VIRTUAL_TRY_ON take none)."""
     params = request.params
-    if isinstance(params, TextToImageParams | ColorGuidedGenerationParams):
-        return params.text
-    if isinstance(params, ImageVariationParams | InPaintingParams | OutPaintingParams):
-        return params.text
-    if isinstance(params, BackgroundRemovalParams):
+    if isinstance(params, BackgroundRemovalParams | VirtualTryOnParams):
         return None
-    return None
+    return params.text
+
+
+def _frames(request: InvokeRequest, skip: frozenset[int], caption: bool) -> tuple[Layout, Iterator[Pixels]]:
+    """The request's layout, and a lazy stream of its captioned images (so a caller can encode as it goes)."""
+    task = TASKS[request.task_type]
+    layout: Layout = task.prepare(request)  # raises MaskPromptError before any image is drawn
+    digest = request_digest(request)
+    seed, prompt = request.config.seed, _prompt(request)
+
+    def frames() -> Iterator[Pixels]:
+        for index in range(request.config.number_of_images):
+            if index in skip:
+                continue
+            pixels = task.render(layout, image_rng(digest, seed, index))
+            if caption and layout.caption.enabled:
+                if not pixels.flags.writeable:  # a renderer may hand out a layout-owned, read-only array
+                    pixels = pixels.copy()
+                text = caption_text(request.task_type.value, seed, index, prompt)
+                draw_caption(pixels, text, layout.caption)
+            yield pixels
+
+    return layout, frames()
 
 
 def render_images(
     request: InvokeRequest, *, skip: frozenset[int] = frozenset(), caption: bool = True
 ) -> RenderedImages:
     """Generate the pixels of every image not in `skip` (and the mask used, if the request returns one)."""
-    task = TASKS[request.task_type]
-    layout: Layout = task.prepare(request)
-    digest = request_digest(request)
-    seed, prompt = request.config.seed, _prompt(request)
-    images = []
-    for index in range(request.config.number_of_images):
-        if index in skip:
-            continue
-        pixels = task.render(layout, image_rng(digest, seed, index))
-        if caption and layout.caption.enabled:
-            if not pixels.flags.writeable:  # a renderer may hand out a layout-owned, read-only array
-                pixels = pixels.copy()
-            draw_caption(pixels, caption_text(request.task_type.value, seed, index, prompt), layout.caption)
-        images.append(pixels)
-    return RenderedImages(tuple(images), layout.edited if request.returns_mask else None)
+    layout, frames = _frames(request, skip, caption)
+    return RenderedImages(tuple(frames), layout.edited if request.returns_mask else None)
 
 
 def mask_pixels(mask: BoolMask) -> Pixels:
@@ -110,6 +106,8 @@ def generate(
     request: InvokeRequest, *, skip: frozenset[int] = frozenset(), caption: bool = True
 ) -> GeneratedImages:
     """PNG images for `request` (none for indices in `skip`), plus the mask PNG when `returns_mask`."""
-    rendered = render_images(request, skip=skip, caption=caption)
-    mask = None if rendered.mask is None else encode_png(mask_pixels(rendered.mask))
-    return GeneratedImages(tuple(encode_png(pixels) for pixels in rendered.images), mask)
+    layout, frames = _frames(request, skip, caption)
+    # Encoding each frame as soon as it is drawn keeps one full-size frame alive at a time, not five.
+    images = tuple(encode_png(pixels) for pixels in frames)
+    edited = layout.edited if request.returns_mask else None
+    return GeneratedImages(images, None if edited is None else encode_png(mask_pixels(edited)))
