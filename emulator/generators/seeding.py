@@ -71,5 +71,6 @@ def image_rng(digest: bytes, seed: int, index: int) -> np.random.Generator:
 
 def text_rng(*parts: str) -> np.random.Generator:
     """A generator keyed only by text (for looks that should follow the prompt across seeds)."""
-    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()
+    # surrogatepass: JSON may carry lone UTF-16 surrogates ("\ud800"), which strict UTF-8 refuses.
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
     return np.random.Generator(np.random.PCG64(np.frombuffer(digest, dtype="<u4").tolist()))

@@ -208,3 +208,9 @@ def test_digest_is_stable_across_processes() -> None:
         for salt in (1, 2)
     }
     assert len(outputs) == 1
+
+
+def test_lone_surrogates_in_text_are_generated() -> None:
+    """JSON allows `"\\ud800"`; strict UTF-8 does not, so hashing must not depend on it."""
+    req = request(TextToImageParams(text="\ud800 fox", negative_text="x\udfff"))
+    assert generate(req) == generate(req)
