@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import colorsys
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -19,29 +21,31 @@ from .seeding import text_rng
 
 # Hue (0..1), saturation, value for colour words a prompt may name. Small on purpose: it only needs to make
 # "a red car" come out reddish.
-COLOUR_WORDS: dict[str, tuple[float, float, float]] = {
-    "red": (0.0, 0.85, 0.85),
-    "orange": (0.08, 0.85, 0.95),
-    "yellow": (0.15, 0.8, 0.95),
-    "gold": (0.12, 0.75, 0.85),
-    "green": (0.33, 0.7, 0.7),
-    "forest": (0.3, 0.6, 0.45),
-    "teal": (0.47, 0.7, 0.6),
-    "blue": (0.6, 0.75, 0.85),
-    "ocean": (0.56, 0.7, 0.7),
-    "sky": (0.55, 0.45, 0.95),
-    "purple": (0.77, 0.6, 0.7),
-    "violet": (0.75, 0.55, 0.8),
-    "pink": (0.92, 0.45, 0.95),
-    "brown": (0.07, 0.6, 0.45),
-    "sunset": (0.05, 0.75, 0.95),
-    "night": (0.65, 0.6, 0.25),
-    "snow": (0.58, 0.05, 0.97),
-    "white": (0.0, 0.0, 0.96),
-    "black": (0.0, 0.0, 0.1),
-    "grey": (0.0, 0.0, 0.55),
-    "gray": (0.0, 0.0, 0.55),
-}
+COLOUR_WORDS: Mapping[str, tuple[float, float, float]] = MappingProxyType(
+    {
+        "red": (0.0, 0.85, 0.85),
+        "orange": (0.08, 0.85, 0.95),
+        "yellow": (0.15, 0.8, 0.95),
+        "gold": (0.12, 0.75, 0.85),
+        "green": (0.33, 0.7, 0.7),
+        "forest": (0.3, 0.6, 0.45),
+        "teal": (0.47, 0.7, 0.6),
+        "blue": (0.6, 0.75, 0.85),
+        "ocean": (0.56, 0.7, 0.7),
+        "sky": (0.55, 0.45, 0.95),
+        "purple": (0.77, 0.6, 0.7),
+        "violet": (0.75, 0.55, 0.8),
+        "pink": (0.92, 0.45, 0.95),
+        "brown": (0.07, 0.6, 0.45),
+        "sunset": (0.05, 0.75, 0.95),
+        "night": (0.65, 0.6, 0.25),
+        "snow": (0.58, 0.05, 0.97),
+        "white": (0.0, 0.0, 0.96),
+        "black": (0.0, 0.0, 0.1),
+        "grey": (0.0, 0.0, 0.55),
+        "gray": (0.0, 0.0, 0.55),
+    }
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,17 +90,19 @@ def palette_for(text: str, negative: str | None, count: int = 6) -> npt.NDArray[
 
 
 # Style -> (shape factor, outline, blur, contrast, sky, grain). Tuned by eye to make the styles distinct.
-_STYLE_TRAITS: dict[Style | None, tuple[float, int, float, float, bool, int]] = {
-    None: (1.0, 0, 0.6, 1.0, True, 6),
-    Style.ANIMATED_FAMILY_FILM_3D: (0.8, 0, 2.0, 1.15, True, 3),
-    Style.DESIGN_SKETCH: (1.2, 2, 0.0, 0.55, False, 4),
-    Style.FLAT_VECTOR_ILLUSTRATION: (0.9, 0, 0.0, 1.1, False, 0),
-    Style.GRAPHIC_NOVEL_ILLUSTRATION: (1.0, 3, 0.0, 1.3, True, 5),
-    Style.MAXIMALISM: (2.2, 1, 0.0, 1.25, True, 6),
-    Style.MIDCENTURY_RETRO: (0.9, 0, 0.6, 0.8, False, 8),
-    Style.PHOTOREALISM: (1.0, 0, 2.5, 1.0, True, 8),
-    Style.SOFT_DIGITAL_PAINTING: (1.0, 0, 3.0, 0.9, True, 3),
-}
+_STYLE_TRAITS: Mapping[Style | None, tuple[float, int, float, float, bool, int]] = MappingProxyType(
+    {
+        None: (1.0, 0, 0.6, 1.0, True, 6),
+        Style.ANIMATED_FAMILY_FILM_3D: (0.8, 0, 2.0, 1.15, True, 3),
+        Style.DESIGN_SKETCH: (1.2, 2, 0.0, 0.55, False, 4),
+        Style.FLAT_VECTOR_ILLUSTRATION: (0.9, 0, 0.0, 1.1, False, 0),
+        Style.GRAPHIC_NOVEL_ILLUSTRATION: (1.0, 3, 0.0, 1.3, True, 5),
+        Style.MAXIMALISM: (2.2, 1, 0.0, 1.25, True, 6),
+        Style.MIDCENTURY_RETRO: (0.9, 0, 0.6, 0.8, False, 8),
+        Style.PHOTOREALISM: (1.0, 0, 2.5, 1.0, True, 8),
+        Style.SOFT_DIGITAL_PAINTING: (1.0, 0, 3.0, 0.9, True, 3),
+    }
+)
 
 
 def look_for(

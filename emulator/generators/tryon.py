@@ -19,7 +19,9 @@ Pixels outside the mask are the source's, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import cv2
 import numpy as np
@@ -45,27 +47,29 @@ from .segment import enlarge, foreground_small, select_region
 
 HEAD_SHARE = 0.16
 # Garment class -> (top, bottom) as shares of the person's height, and width share around its centre.
-GARMENT_BANDS: dict[GarmentClass, tuple[float, float, float]] = {
-    GarmentClass.UPPER_BODY: (0.15, 0.55, 1.0),
-    GarmentClass.LONG_SLEEVE_SHIRT: (0.15, 0.55, 1.0),
-    GarmentClass.SHORT_SLEEVE_SHIRT: (0.15, 0.55, 0.8),
-    GarmentClass.NO_SLEEVE_SHIRT: (0.15, 0.55, 0.6),
-    GarmentClass.OTHER_UPPER_BODY: (0.15, 0.55, 1.0),
-    GarmentClass.LOWER_BODY: (0.48, 0.92, 1.0),
-    GarmentClass.LONG_PANTS: (0.48, 0.92, 1.0),
-    GarmentClass.SHORT_PANTS: (0.48, 0.70, 1.0),
-    GarmentClass.OTHER_LOWER_BODY: (0.48, 0.85, 1.0),
-    GarmentClass.FULL_BODY: (0.15, 0.92, 1.0),
-    GarmentClass.LONG_DRESS: (0.15, 0.92, 1.0),
-    GarmentClass.SHORT_DRESS: (0.15, 0.70, 1.0),
-    GarmentClass.FULL_BODY_OUTFIT: (0.15, 0.92, 1.0),
-    GarmentClass.OTHER_FULL_BODY: (0.15, 0.92, 1.0),
-    GarmentClass.FOOTWEAR: (0.90, 1.0, 1.0),
-    GarmentClass.SHOES: (0.90, 1.0, 1.0),
-    GarmentClass.BOOTS: (0.78, 1.0, 1.0),
-    GarmentClass.OTHER_FOOTWEAR: (0.90, 1.0, 1.0),
-}
-_FEATHER = {MergeStyle.DETAILED: 0.0, MergeStyle.BALANCED: 1.5, MergeStyle.SEAMLESS: 4.0}
+GARMENT_BANDS: Mapping[GarmentClass, tuple[float, float, float]] = MappingProxyType(
+    {
+        GarmentClass.UPPER_BODY: (0.15, 0.55, 1.0),
+        GarmentClass.LONG_SLEEVE_SHIRT: (0.15, 0.55, 1.0),
+        GarmentClass.SHORT_SLEEVE_SHIRT: (0.15, 0.55, 0.8),
+        GarmentClass.NO_SLEEVE_SHIRT: (0.15, 0.55, 0.6),
+        GarmentClass.OTHER_UPPER_BODY: (0.15, 0.55, 1.0),
+        GarmentClass.LOWER_BODY: (0.48, 0.92, 1.0),
+        GarmentClass.LONG_PANTS: (0.48, 0.92, 1.0),
+        GarmentClass.SHORT_PANTS: (0.48, 0.70, 1.0),
+        GarmentClass.OTHER_LOWER_BODY: (0.48, 0.85, 1.0),
+        GarmentClass.FULL_BODY: (0.15, 0.92, 1.0),
+        GarmentClass.LONG_DRESS: (0.15, 0.92, 1.0),
+        GarmentClass.SHORT_DRESS: (0.15, 0.70, 1.0),
+        GarmentClass.FULL_BODY_OUTFIT: (0.15, 0.92, 1.0),
+        GarmentClass.OTHER_FULL_BODY: (0.15, 0.92, 1.0),
+        GarmentClass.FOOTWEAR: (0.90, 1.0, 1.0),
+        GarmentClass.SHOES: (0.90, 1.0, 1.0),
+        GarmentClass.BOOTS: (0.78, 1.0, 1.0),
+        GarmentClass.OTHER_FOOTWEAR: (0.90, 1.0, 1.0),
+    }
+)
+_FEATHER = MappingProxyType({MergeStyle.DETAILED: 0.0, MergeStyle.BALANCED: 1.5, MergeStyle.SEAMLESS: 4.0})
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
