@@ -25,7 +25,7 @@ from validator.types import (
 from .canvas import paint, smooth_noise
 from .layout import BoolMask, CaptionStyle, Layout, params_of
 from .look import Look, look_for
-from .segment import select_region, shrink
+from .segment import main_colours, select_region, shrink
 
 BLEND_BAND = 4  # pixels of the kept area that OUTPAINTING DEFAULT may blend
 _FILL_SIDE = 160  # working size for filling from the surroundings (TELEA is slow; the fill is smooth)
@@ -69,19 +69,20 @@ def _new_content(layout: EditLayout, rng: np.random.Generator) -> Pixels:
     return np.asarray(np.clip(layout.surroundings.astype(np.float32) + full, 0, 255), dtype=np.uint8)
 
 
-def _layout(
-    request: InvokeRequest, image: Pixels, edited: BoolMask, text: str | None, neg: str | None
-) -> EditLayout:
-    config = request.config
-    look = None if text is None else look_for(text, neg, None, config.quality, config.cfg_scale)
+def _layout(request: InvokeRequest, image: Pixels, edited: BoolMask, look: Look | None) -> EditLayout:
     return EditLayout(
         size=request.output_size,
         caption=CaptionStyle(area=edited),
         edited=edited,
         image=image,
         look=look,
-        surroundings=fill_from_surroundings(image, edited) if text is None else None,
+        surroundings=fill_from_surroundings(image, edited) if look is None else None,
     )
+
+
+def _prompt_look(request: InvokeRequest, text: str, negative: str | None) -> Look:
+    config = request.config
+    return look_for(text, negative, None, config.quality, config.cfg_scale)
 
 
 def prepare_inpainting(request: InvokeRequest) -> EditLayout:
@@ -92,7 +93,9 @@ def prepare_inpainting(request: InvokeRequest) -> EditLayout:
         edited = black_area(params.mask_image)
     else:
         edited = select_region(image, params.mask_prompt or "")
-    return _layout(request, image, edited, params.text, params.negative_text)
+    # With a prompt, new content; without, the area is filled from its surroundings (the object is removed).
+    look = None if params.text is None else _prompt_look(request, params.text, params.negative_text)
+    return _layout(request, image, edited, look)
 
 
 def prepare_outpainting(request: InvokeRequest) -> EditLayout:
@@ -103,13 +106,22 @@ def prepare_outpainting(request: InvokeRequest) -> EditLayout:
         kept = black_area(params.mask_image)
     else:
         kept = select_region(image, params.mask_prompt or "")
-    layout = _layout(request, image, ~kept, params.text, params.negative_text)
+    if params.text is not None:
+        look = _prompt_look(request, params.text, params.negative_text)
+    else:
+        # No prompt (Nova allows it): a new scene in the image's own colours, not a smear of the kept object.
+        look = replace(_prompt_look(request, "outpainting", params.negative_text), palette=_palette_of(image))
+    layout = _layout(request, image, ~kept, look)
     if params.out_painting_mode is OutPaintingMode.PRECISE:
         return layout
     inside = cv2.distanceTransform(kept.astype(np.uint8), cv2.DIST_L2, 3)
     band = np.flatnonzero(kept & (inside <= BLEND_BAND))
     weight = np.clip(inside.reshape(-1)[band] / (BLEND_BAND + 1), 0.0, 1.0).astype(np.float32)
     return replace(layout, band=band, band_weight=weight)
+
+
+def _palette_of(image: Pixels) -> npt.NDArray[np.float32]:
+    return main_colours(image, 6).astype(np.float32)
 
 
 def render_edit(layout: EditLayout, rng: np.random.Generator) -> Pixels:

@@ -49,20 +49,20 @@ HEAD_SHARE = 0.16
 # Garment class -> (top, bottom) as shares of the person's height, and width share around its centre.
 GARMENT_BANDS: Mapping[GarmentClass, tuple[float, float, float]] = MappingProxyType(
     {
-        GarmentClass.UPPER_BODY: (0.15, 0.55, 1.0),
-        GarmentClass.LONG_SLEEVE_SHIRT: (0.15, 0.55, 1.0),
-        GarmentClass.SHORT_SLEEVE_SHIRT: (0.15, 0.55, 0.8),
-        GarmentClass.NO_SLEEVE_SHIRT: (0.15, 0.55, 0.6),
-        GarmentClass.OTHER_UPPER_BODY: (0.15, 0.55, 1.0),
+        GarmentClass.UPPER_BODY: (0.12, 0.55, 1.0),
+        GarmentClass.LONG_SLEEVE_SHIRT: (0.12, 0.55, 1.0),
+        GarmentClass.SHORT_SLEEVE_SHIRT: (0.12, 0.55, 0.8),
+        GarmentClass.NO_SLEEVE_SHIRT: (0.12, 0.55, 0.6),
+        GarmentClass.OTHER_UPPER_BODY: (0.12, 0.55, 1.0),
         GarmentClass.LOWER_BODY: (0.48, 0.92, 1.0),
         GarmentClass.LONG_PANTS: (0.48, 0.92, 1.0),
         GarmentClass.SHORT_PANTS: (0.48, 0.70, 1.0),
         GarmentClass.OTHER_LOWER_BODY: (0.48, 0.85, 1.0),
-        GarmentClass.FULL_BODY: (0.15, 0.92, 1.0),
-        GarmentClass.LONG_DRESS: (0.15, 0.92, 1.0),
-        GarmentClass.SHORT_DRESS: (0.15, 0.70, 1.0),
-        GarmentClass.FULL_BODY_OUTFIT: (0.15, 0.92, 1.0),
-        GarmentClass.OTHER_FULL_BODY: (0.15, 0.92, 1.0),
+        GarmentClass.FULL_BODY: (0.12, 0.92, 1.0),
+        GarmentClass.LONG_DRESS: (0.12, 0.92, 1.0),
+        GarmentClass.SHORT_DRESS: (0.12, 0.70, 1.0),
+        GarmentClass.FULL_BODY_OUTFIT: (0.12, 0.92, 1.0),
+        GarmentClass.OTHER_FULL_BODY: (0.12, 0.92, 1.0),
         GarmentClass.FOOTWEAR: (0.90, 1.0, 1.0),
         GarmentClass.SHOES: (0.90, 1.0, 1.0),
         GarmentClass.BOOTS: (0.78, 1.0, 1.0),
@@ -114,7 +114,7 @@ def garment_mask(source: Pixels, spec: GarmentBasedMask, person: BoolMask) -> Bo
     styling = spec.garment_styling
     if styling.long_sleeve_style is LongSleeveStyle.SLEEVE_UP:
         width = min(width, 0.8)
-    if styling.tucking_style is TuckingStyle.TUCKED and bottom == 0.55:
+    if styling.tucking_style is TuckingStyle.TUCKED and bottom == 0.55:  # upper-body classes
         bottom = 0.5
     height, span = y1 - y0, x1 - x0
     band = np.zeros_like(person)

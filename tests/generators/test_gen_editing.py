@@ -9,6 +9,7 @@ from genfactory import disc_scene, image, mask_image, request
 
 from emulator.generators import MaskPromptError, render_images
 from emulator.generators.editing import BLEND_BAND
+from emulator.generators.segment import main_colours
 from validator.types import InPaintingParams, ModelId, OutPaintingMode, OutPaintingParams
 
 SCENE, FOREGROUND = disc_scene(480, 360)
@@ -133,3 +134,16 @@ def test_outpainting_mask_prompt_names_what_to_keep() -> None:
     kept = ~rendered.mask
     assert (kept & DISC_MASK).sum() > 0.95 * DISC_MASK.sum()
     assert np.array_equal(rendered.images[0][kept], SCENE[kept])
+
+
+def test_outpainting_without_text_paints_a_new_scene_in_the_image_colours() -> None:
+    params = OutPaintingParams(
+        image=image(SCENE), mask_image=mask_image(FOREGROUND), out_painting_mode=OutPaintingMode.PRECISE
+    )
+    out = _render(params, caption=False)[0]
+    assert np.array_equal(out[FOREGROUND], SCENE[FOREGROUND])
+    fresh = out[~FOREGROUND].astype(int)
+    assert np.abs(fresh - SCENE[~FOREGROUND]).mean() > 20, "new content, not the old background"
+    palette = main_colours(SCENE, 6).astype(int)
+    nearest = np.sqrt(((fresh[:, None, :] - palette[None]) ** 2).sum(axis=2)).min(axis=1)
+    assert nearest.mean() < 45, "drawn in the input's own colours"
