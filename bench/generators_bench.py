@@ -294,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
         rounds = 3 * args.repeat if not rows else args.repeat
         rows.append(measure(name, request, rounds))
         print(_line(rows[-1]), flush=True)
+    candidates = ", ".join(
+        f"{name} {t.best:.1f}" for name, t in sorted(rows[0].floors.items(), key=lambda kv: kv[1].best)
+    )
+    print(f"floor candidates on the default TEXT_IMAGE (best ms): {candidates}")
     big = measure("TEXT_IMAGE 2048x2048, 5 images", largest_request(), max(3, args.repeat // 2))
     print(_line(big))
     served = Timing([timed(serve_largest) for _ in range(max(3, args.repeat // 2))])

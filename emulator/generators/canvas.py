@@ -145,11 +145,11 @@ def paint_small(look: Look, size: ImageSize, rng: np.random.Generator) -> npt.ND
     if look.blur > 0:
         canvas = np.asarray(cv2.GaussianBlur(canvas, (0, 0), look.blur), dtype=np.uint8)
     if look.grain:
-        # Fine grain, as in any photo or painting; without it the picture would compress far better than
-        # real images do. Drawn small, it is also softened by the final enlargement.
-        grain = rng.integers(0, 2 * look.grain + 1, canvas.shape, dtype=np.uint8)
+        # Fine luminance grain (one plane for all three channels), as in any photo or painting: without it
+        # the picture would compress far better than real images do. The enlargement softens it.
+        plane = rng.integers(0, 2 * look.grain + 1, canvas.shape[:2], dtype=np.uint8)
         # Saturating uint8 add, then a clamped subtract: fast passes instead of a round trip through int16.
-        added = np.asarray(cv2.add(canvas, grain), dtype=np.uint8)
+        added = np.asarray(cv2.add(canvas, cv2.merge([plane, plane, plane])), dtype=np.uint8)
         canvas = np.maximum(added, np.uint8(look.grain)) - np.uint8(look.grain)
     return canvas
 
