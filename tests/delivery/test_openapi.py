@@ -274,6 +274,7 @@ def test_every_documented_operation_answers_a_documented_status(
         ("/_emulator/journal", "get", "/_emulator/journal?order=sideways", {}),
         ("/_emulator/journal/{entry_id}", "get", "/_emulator/journal/1", {}),
         ("/_emulator/journal/{entry_id}", "get", "/_emulator/journal/999", {}),
+        ("/_emulator/journal/{entry_id}", "get", "/_emulator/journal/-1", {}),  # no route: unknown operation
         ("/_emulator/ui", "get", "/_emulator/ui", {}),
         ("/_emulator/ui/static/{filename}", "get", "/_emulator/ui/static/ui.css", {}),
         ("/_emulator/ui/static/{filename}", "get", "/_emulator/ui/static/ui.js", {}),
