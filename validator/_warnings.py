@@ -15,8 +15,15 @@ from validator.report import ContractWarning
 from validator.spec import TaskSpec
 from validator.types import InputImage
 
-# Whole words, any case (§8.8 W-NEGATION).
+# Whole words, any case (§8.8 W-NEGATION). Case-insensitive matching is Unicode's: the `i` of `without` also
+# matches `ı` (U+0131) and `İ` (U+0130); every other letter of the three words matches only its two ASCII
+# cases.
 _NEGATION: Final = re.compile(r"\b(no|not|without)\b", re.IGNORECASE)
+#: The params members W-NEGATION looks at.
+NEGATION_FIELDS: Final = ("text", "negativeText")
+#: Substrings of `text.lower()` that every match of `_NEGATION` contains: `no` (no, not) and `thout`
+#: (without, whatever its `i`). A text whose lowered form has neither cannot match.
+NEGATION_HINTS: Final = ("no", "thout")
 
 
 def body_warnings(
@@ -55,15 +62,16 @@ def _dims_ignored(
 def may_negate(text: str) -> bool:
     """Cheap pre-filter for W-NEGATION: False means the text certainly has no negation word.
 
-    Most prompts contain neither substring, and the word-boundary regex is the slow part.
+    Most prompts contain neither substring, and the word-boundary regex is the slow part. Exact for every
+    spelling the case-insensitive regex matches, `wıthout` and `wİthout` included (`NEGATION_HINTS`).
     """
     lower = text.lower()
-    return "no" in lower or "without" in lower
+    return any(hint in lower for hint in NEGATION_HINTS)
 
 
 def _negations(params: dict[str, Any], params_key: str) -> list[ContractWarning]:
     found = []
-    for name, template in (("text", "W-NEGATION-TEXT"), ("negativeText", "W-NEGATION-NEGATIVE")):
+    for name, template in zip(NEGATION_FIELDS, ("W-NEGATION-TEXT", "W-NEGATION-NEGATIVE"), strict=True):
         value = params.get(name)
         if not isinstance(value, str):
             continue

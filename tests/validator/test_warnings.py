@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from validator import validate_request
+from validator._warnings import _NEGATION as NEGATION, may_negate
 
 NOVA, T1 = "amazon.nova-canvas-v1:0", "amazon.titan-image-generator-v1"
 
@@ -57,11 +61,34 @@ def test_dim_not_ignored_on_generation_tasks() -> None:
         ("no-one", True),
         ("Without.", True),
         ("nono", False),
+        # The regex is case-insensitive the Unicode way: `i` also matches dotless `ı` and dotted `İ`.
+        ("a street wıthout cars", True),
+        ("WİTHOUT cars", True),
+        ("wıthouts", False),
     ],
 )
 def test_negation_whole_words(text: str, warned: bool) -> None:
     body = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": text}}
     assert warnings_of(body) == ([("W-NEGATION", "#/textToImageParams/text")] if warned else [])
+
+
+def test_prefilter_agrees_with_the_regex() -> None:
+    """`may_negate` is False only where the regex cannot match: every spelling the regex's Unicode
+    case-insensitive matching accepts (`ı` and `İ` for `i` included) passes the prefilter."""
+    any_letter = re.compile("[nowithu]", re.IGNORECASE)
+    candidates = [chr(c) for c in range(sys.maxunicode + 1) if any_letter.fullmatch(chr(c))]
+    variants = {
+        letter: [c for c in candidates if re.fullmatch(letter, c, re.IGNORECASE)]
+        for letter in set("nowithout")
+    }
+    assert {"\u0130", "\u0131"} <= set(variants["i"])
+    for word in ("no", "not", "without"):
+        for spelling in itertools.product(*(variants[letter] for letter in word)):
+            text = "a " + "".join(spelling) + " b"
+            assert NEGATION.search(text) is not None
+            assert may_negate(text), text
+    assert may_negate("nothing here")  # a candidate ("no"): the regex decides, and finds no whole word
+    assert not may_negate("a calm sea")
 
 
 def test_negation_messages_differ_for_text_and_negative_text() -> None:
