@@ -34,42 +34,42 @@ def _error(pointer: str, rule: str, **parts: object) -> ContractError:
     return ContractError(stage="semantic", pointer=pointer, keyword=rule, detail=semantic(rule, **parts))
 
 
-# --- cross-field rules (§3.5); each returns its failures ---
-
-_VTO_OBJECTS: Final = {"IMAGE": "imageBasedMask", "GARMENT": "garmentBasedMask", "PROMPT": "promptBasedMask"}
+# --- cross-field rules (§3.5); each returns its failures. The names they tie are TaskSpec data. ---
 
 
-def _vto_missing(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+def _vto_missing(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
     mask_type = params["maskType"]
-    obj = _VTO_OBJECTS[mask_type]
+    obj = task.mask_object(mask_type)
     if obj in params:
         return []
     return [_error("#/virtualTryOnParams", "SEM-VTO-MASK-MISSING", mask_type=mask_type, obj=obj)]
 
 
-def _vto_stray(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+def _vto_stray(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
     mask_type = params["maskType"]
     return [
         _error("#/virtualTryOnParams", "SEM-VTO-MASK-STRAY", obj=obj, owner=owner, mask_type=mask_type)
-        for owner, obj in _VTO_OBJECTS.items()
+        for owner, obj in task.mask_objects
         if owner != mask_type and obj in params
     ]
 
 
-def _mask_both(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
-    if "maskPrompt" in params and "maskImage" in params:
+def _mask_both(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
+    assert task.mask_pair is not None
+    if all(name in params for name in task.mask_pair):
         return [_error("", "SEM-MASK-BOTH")]  # pointer filled in by _cross_field
     return []
 
 
-def _mask_none(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
-    if "maskPrompt" not in params and "maskImage" not in params:
+def _mask_none(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
+    assert task.mask_pair is not None
+    if not any(name in params for name in task.mask_pair):
         return [_error("", "SEM-MASK-NONE")]
     return []
 
 
-def _control(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
-    if ("controlMode" in params or "controlStrength" in params) and "conditionImage" not in params:
+def _control(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
+    if any(name in params for name in task.control_fields) and task.control_image not in params:
         return [_error("#/textToImageParams", "SEM-CONTROL-NO-IMAGE")]
     return []
 
@@ -113,17 +113,17 @@ def output_size_error(config: Mapping[str, Any], spec: ModelSpec) -> ContractErr
     return None
 
 
-def _sizes(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+def _sizes(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
     error = output_size_error(config, spec)
     return [] if error is None else [error]
 
 
-def _covered(params: Json, config: Json, spec: ModelSpec) -> list[ContractError]:
+def _covered(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
     """Nova's later size rules: `_sizes` checks them in order under SEM-SIZE-RANGE (one error at most)."""
     return []
 
 
-_Rule = Callable[[Json, Json, ModelSpec], list[ContractError]]
+_Rule = Callable[[Json, Json, TaskSpec, ModelSpec], list[ContractError]]
 
 #: §7.3 rule id → check. The SEM-SIZE-* ids share one check, which reports only the first failing size rule.
 RULES: Final[Mapping[str, _Rule]] = MappingProxyType(
@@ -152,7 +152,7 @@ def _cross_field(doc: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractErr
     errors: list[ContractError] = []
     for rule_id in task.rules:
         if rule_id not in _COVERED:
-            errors += RULES[rule_id](params, config, spec)
+            errors += RULES[rule_id](params, config, task, spec)
     if not errors:
         return errors
     # Rules that belong to a params object with several possible names get their pointer here.

@@ -144,6 +144,15 @@ class TaskSpec:
     output_from: tuple[str, ...] | None
     dims_ignored: bool  # W-DIM-IGNORED applies (D7)
     config_ignored: bool  # W-CONFIG-IGNORED applies (D8)
+    # The names the §3.5 cross-field rules tie together, inside the params object. One copy, read by the
+    # semantic stage, the compiled fast path and the Hypothesis strategies.
+    #: SEM-MASK-BOTH / SEM-MASK-NONE: exactly one of these two is sent.
+    mask_pair: tuple[str, str] | None = None
+    #: SEM-CONTROL-NO-IMAGE: any of these needs `control_image`.
+    control_fields: tuple[str, ...] = ()
+    control_image: str | None = None
+    #: SEM-VTO-MASK-MISSING / -STRAY: (maskType value, the object it requires), in maskType enum order.
+    mask_objects: tuple[tuple[str, str], ...] = ()
     # Every image field, in §3 table order (the order of the §7.3 image checks).
     image_slots: tuple[ImageSlot, ...] = field(init=False, repr=False, compare=False)
 
@@ -155,6 +164,16 @@ class TaskSpec:
     def params(self) -> Field:
         """The params object field."""
         return self.root.by_name[self.params_key]
+
+    def mask_object(self, mask_type: str) -> str:
+        """The params member a VTO `maskType` value requires (SEM-VTO-MASK-MISSING)."""
+        return dict(self.mask_objects)[mask_type]
+
+    @property
+    def tied_fields(self) -> frozenset[str]:
+        """Every params member some cross-field rule looks at."""
+        names = (*(self.mask_pair or ()), *self.control_fields, *(o for _, o in self.mask_objects))
+        return frozenset((*names, *((self.control_image,) if self.control_image else ())))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from validator._spec_types import (
     EXPECTED_TYPE_NAME,
@@ -317,15 +317,40 @@ def _output_from(params_key: str, task: TaskType) -> tuple[str, ...] | None:
 def _task_spec(model: ModelId, task: TaskType, task_field: Field, config: Field, text_max: int) -> TaskSpec:
     params = _params(model, task, text_max)
     root = _object("", task_field, params, config)
+    rules = _rules(model, task)
     return TaskSpec(
         task_type=task,
         params_key=params.name,
         root=root,
-        rules=_rules(model, task),
+        rules=rules,
         output_from=_output_from(params.name, task),
         dims_ignored=task in (TaskType.INPAINTING, TaskType.OUTPAINTING, TaskType.VIRTUAL_TRY_ON),
         config_ignored=task is TaskType.BACKGROUND_REMOVAL,
+        **_ties(rules),
     )
+
+
+#: §3.5: the params members each cross-field rule ties together.
+_MASK_PAIR: Final = ("maskPrompt", "maskImage")
+_CONTROL_FIELDS: Final = ("controlMode", "controlStrength")
+_CONTROL_IMAGE: Final = "conditionImage"
+_VTO_MASK_OBJECTS: Final = (
+    (MaskType.IMAGE.value, "imageBasedMask"),
+    (MaskType.GARMENT.value, "garmentBasedMask"),
+    (MaskType.PROMPT.value, "promptBasedMask"),
+)
+
+
+def _ties(rules: tuple[str, ...]) -> dict[str, Any]:
+    """TaskSpec's cross-field name ties for the rules a task runs."""
+    ties: dict[str, Any] = {}
+    if "SEM-MASK-BOTH" in rules:
+        ties["mask_pair"] = _MASK_PAIR
+    if "SEM-CONTROL-NO-IMAGE" in rules:
+        ties["control_fields"], ties["control_image"] = _CONTROL_FIELDS, _CONTROL_IMAGE
+    if "SEM-VTO-MASK-MISSING" in rules:
+        ties["mask_objects"] = _VTO_MASK_OBJECTS
+    return ties
 
 
 def _model_spec(model: ModelId) -> ModelSpec:
