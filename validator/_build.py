@@ -1,6 +1,7 @@
 """Build the typed, defaulted `InvokeRequest` from a valid body (CONTRACT.md §4, §8.1, D5-D8, D22, D25).
 
-Runs only after the schema and semantic stages passed; defaults come from the `validator.spec` fields.
+Runs only after the schema and semantic stages passed; defaults come from the `validator.spec` fields. For
+plainly valid bodies (`validator._fast`) the build waits until `report.request` is first read.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
-from validator._semantic import output_size_ok
-from validator._warnings import may_negate
-from validator.report import RequestReport
+from validator.report import RequestReport, deferred_report
 from validator.spec import MODEL_SPECS, Field, ModelSpec, TaskSpec
 from validator.types import (
     BackgroundRemovalParams,
@@ -85,7 +84,6 @@ _CONFIG_DEFAULTS: Final[Mapping[ModelId, Mapping[str, Any]]] = MappingProxyType(
         for model, spec in MODEL_SPECS.items()
     }
 )
-_NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
 _QUALITY: Final = _by_value(Quality)
 _STYLE: Final = _by_value(Style)
 _CONTROL_MODE: Final = _by_value(ControlMode)
@@ -262,62 +260,18 @@ def build_request(doc: Json, task: TaskSpec, spec: ModelSpec, images: Images) ->
     )
 
 
-# --- express lane ---
-# Valid TEXT_IMAGE and COLOR_GUIDED_GENERATION bodies without images or warnings are the common small
-# requests; for them the general path's per-stage bookkeeping costs more than the checks. `express` runs the
-# same §7.3 rules and builds the same objects in one pass, and returns None whenever anything is not
-# plainly valid (an image, a control field, a possible warning, a size failure): the general path then
-# produces the verdict, the messages and the warnings. tests/validator/test_express.py compares the two.
+# --- plain bodies ---
+# Image-free TEXT_IMAGE and COLOR_GUIDED_GENERATION bodies that the compiled fast path (validator._fast) found
+# plainly valid are the common small requests. Their report is known once the schema pass is done; building
+# the typed request would cost more than the whole validation, so it waits until `report.request` is read.
+
+_NO_IMAGES: Final[Images] = MappingProxyType({})
 
 
-def express(doc: Json, task: TaskSpec, spec: ModelSpec) -> RequestReport | None:
-    """The report for a schema-valid, image-free generation body that passes every rule, else None."""
-    kind = task.task_type
-    params: Json = doc[task.params_key]
-    if kind is TaskType.TEXT_IMAGE:
-        if "conditionImage" in params or "controlMode" in params or "controlStrength" in params:
-            return None  # images to decode, or SEM-CONTROL-NO-IMAGE
-    elif kind is not TaskType.COLOR_GUIDED_GENERATION or "referenceImage" in params:
-        return None
-    text, negative = params["text"], params.get("negativeText")
-    if may_negate(text) or (negative is not None and may_negate(negative)):
-        return None  # maybe a W-NEGATION warning
-    sent: Mapping[str, Any] = doc.get("imageGenerationConfig") or _NOTHING
-    d = spec.defaults
-    width, height = sent.get("width", d.width), sent.get("height", d.height)
-    if not output_size_ok(width, height, spec):
-        return None
-    size = _new(ImageSize, width=width, height=height)
-    quality = sent.get("quality")
-    config = _new(
-        ImageGenerationConfig,
-        width=width,
-        height=height,
-        quality=d.quality if quality is None else _QUALITY[quality],
-        cfg_scale=float(sent.get("cfgScale", d.cfg_scale)),
-        number_of_images=sent.get("numberOfImages", d.number_of_images),
-        seed=sent.get("seed", d.seed),
-    )
-    if kind is TaskType.TEXT_IMAGE:
-        style = params.get("style")
-        task_params: TaskParams = _new(
-            TextToImageParams,
-            text=text,
-            negative_text=negative,
-            style=_STYLE[style] if style is not None else None,
-            condition_image=None,
-            control_mode=None,
-            control_strength=None,
-        )
-    else:
-        task_params = _new(
-            ColorGuidedGenerationParams,
-            text=text,
-            colors=tuple(params["colors"]),
-            negative_text=negative,
-            reference_image=None,
-        )
-    request = _new(
-        InvokeRequest, model=spec.model, task_type=kind, params=task_params, config=config, output_size=size
-    )
-    return _new(RequestReport, model=spec.model, error=None, errors=(), warnings=(), request=request)
+def plain_report(doc: Json, task: TaskSpec, spec: ModelSpec) -> RequestReport:
+    """The report of a plainly valid body: no errors, no warnings, the typed request built on first read.
+
+    `doc` is the validator's own parse of the body (never the caller's object), so it cannot change before
+    the request is built.
+    """
+    return deferred_report(spec.model, build_request, (doc, task, spec, _NO_IMAGES))

@@ -61,7 +61,7 @@ _QUICK_LIMIT: Final = 65_536
 def _text(body: bytes | bytearray | memoryview | str) -> tuple[str | None, str]:
     """The body as text, or a reason it cannot be JSON (BOM, invalid UTF-8)."""
     if isinstance(body, bytes | bytearray | memoryview):
-        raw = bytes(body)
+        raw = body if type(body) is bytes else bytes(body)
         if raw.startswith(b"\xef\xbb\xbf"):
             return None, "leading byte-order mark"
         try:

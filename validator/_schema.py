@@ -20,37 +20,42 @@ from validator.spec import EXPECTED_TYPE_NAME, MODEL_SPECS, Field, Kind, ModelSp
 from validator.types import ModelId
 
 Errors = list[ContractError]
-# (model, taskType string) → the task's spec and its compiled fast-path predicate.
-_TASKS: Final[Mapping[tuple[ModelId, str], tuple[TaskSpec, Predicate]]] = MappingProxyType(
+#: Per model, taskType value → the task's spec and its compiled fast-path predicate.
+TASKS: Final[Mapping[ModelId, Mapping[str, tuple[TaskSpec, Predicate]]]] = MappingProxyType(
     {
-        (model, task.value): (MODEL_SPECS[model].tasks[task], accepts)
-        for (model, task), accepts in PREDICATES.items()
+        model: MappingProxyType(
+            {task.value: (task_spec, PREDICATES[(model, task)]) for task, task_spec in spec.tasks.items()}
+        )
+        for model, spec in MODEL_SPECS.items()
     }
 )
 
 
 class SchemaResult(NamedTuple):
-    """The task spec (None when taskType is invalid), all violations, and the number of object members in
-    the body when the fast path vouched for it (-1 otherwise; see `validator._parse.parse_body_quick`)."""
+    """The task spec (None when taskType is invalid), all violations, the number of object members in the
+    body when the fast path vouched for it (-1 otherwise; see `validator._parse.parse_body_quick`), and
+    whether the fast path found the body plainly valid (no later stage fails or warns; `validator._fast`).
+    """
 
     task: TaskSpec | None
     errors: Errors
     members: int
+    plain: bool = False
 
 
 def check_schema(doc: dict[str, Any], spec: ModelSpec) -> SchemaResult:
     """Validate a parsed body against its model and task."""
     out: Errors = []
     task_type = doc.get("taskType")
-    entry = _TASKS.get((spec.model, task_type)) if type(task_type) is str else None
+    entry = TASKS[spec.model].get(task_type) if type(task_type) is str else None
     if entry is None:
         _root_only(doc, spec, out)
         return SchemaResult(None, out, -1)
     task, accepts = entry
-    members = accepts(doc)
+    members, plain = accepts(doc)
     if members < 0:  # the compiled fast path says "maybe invalid": walk for the exact violations
         _object(doc, task.root, "#", out)
-    return SchemaResult(task, out, members)
+    return SchemaResult(task, out, members, plain)
 
 
 def _root_only(doc: dict[str, Any], spec: ModelSpec, out: Errors) -> None:

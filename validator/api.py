@@ -10,14 +10,15 @@ report, the typed request or the warnings. None of them ever raises on bad input
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
-from validator._build import build_request, express
+from validator._build import build_request, plain_report
 from validator._headers import check_headers
 from validator._parse import normalise_object, parse_body, parse_body_quick
 from validator._render import schema_message
 from validator._resolve import SERVED_IDS, resolve_model_id
-from validator._schema import SchemaResult, check_schema
+from validator._schema import TASKS, SchemaResult, check_schema
 from validator._semantic import check_semantic
 from validator._warnings import body_warnings
 from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
@@ -36,6 +37,8 @@ __all__ = [
 
 _DEFAULT_MODEL = ModelId.NOVA_CANVAS.value
 _NO_SCHEMA = SchemaResult(None, [], -1)  # placeholder when the body did not parse; never mutated
+#: Canonical model id string → its spec, for the common call's shortcut past id resolution.
+_CANONICAL: Final[Mapping[str, ModelSpec]] = MappingProxyType({m.value: s for m, s in MODEL_SPECS.items()})
 
 
 def _rejected(
@@ -53,22 +56,35 @@ def _spec(model: object) -> ModelSpec | None:
     return MODEL_SPECS[served] if served is not None else None
 
 
+def _parse(body: object) -> tuple[dict[str, Any] | None, str, int]:
+    """Step 9: the parsed body or why it is Malformed, and the colon count (see `parse_body_quick`)."""
+    if type(body) is bytes or isinstance(body, bytearray | memoryview | str):
+        return parse_body_quick(body)
+    doc, reason = normalise_object(body)
+    return doc, reason, -1
+
+
 def _parse_and_check(body: object, spec: ModelSpec) -> tuple[dict[str, Any] | None, str, SchemaResult]:
     """Steps 9 and 10: the parsed body (or why it is Malformed) and the schema result."""
-    if isinstance(body, bytes | bytearray | memoryview | str):
-        doc, reason, colons = parse_body_quick(body)
-    else:
-        (doc, reason), colons = normalise_object(body), -1
+    doc, reason, colons = _parse(body)
     if doc is None:
         return None, reason, _NO_SCHEMA
+    return _check(body, doc, colons, spec)
+
+
+def _check(
+    body: object, doc: dict[str, Any], colons: int, spec: ModelSpec
+) -> tuple[dict[str, Any] | None, str, SchemaResult]:
+    """Step 10; first a strict re-parse when the colon count shows the quick parse may have merged keys."""
     result = check_schema(doc, spec)
     if colons >= 0 and colons != result.members:
         # A ':' inside a string, or a duplicate key that the quick parse merged away: parse strictly.
         assert isinstance(body, bytes | bytearray | memoryview | str)
-        doc, reason = parse_body(body)
-        if doc is None:
+        strict, reason = parse_body(body)
+        if strict is None:
             return None, reason, _NO_SCHEMA
-        result = check_schema(doc, spec)
+        result = check_schema(strict, spec)
+        doc = strict
     return doc, "", result
 
 
@@ -78,14 +94,28 @@ def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestRe
     if spec is None:
         problem = ContractError("protocol", "", "modelId", "not a served model")
         return _rejected(None, INVALID_MODEL_ID, (problem,))
-    doc, reason, (task, schema_errors, _) = _parse_and_check(body, spec)
+    return _validate(body, spec)
+
+
+def _validate(body: object, spec: ModelSpec) -> RequestReport:
+    doc, reason, colons = parse_body_quick(body) if type(body) is bytes else _parse(body)
+    if doc is None:
+        return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
+    # The common case first: the compiled pass (validator._fast) vouches for every stage of a plain body.
+    task_type = doc.get("taskType")
+    entry = TASKS[spec.model].get(task_type) if type(task_type) is str else None
+    if entry is not None:
+        members, plain = entry[1](doc)
+        if plain and (colons < 0 or colons == members):
+            return plain_report(doc, entry[0], spec)
+    doc, reason, (task, schema_errors, _, plain) = _check(body, doc, colons, spec)
+    if plain:  # after a strict re-parse
+        assert doc is not None and task is not None
+        return plain_report(doc, task, spec)
     if doc is None:
         return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
     if schema_errors or task is None:
         return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors))
-    quick = express(doc, task, spec)
-    if quick is not None:
-        return quick
     result = check_semantic(doc, task, spec)
     warnings = tuple(body_warnings(doc, task, result.images))
     if result.errors:
@@ -143,11 +173,17 @@ def validate_request(
     ARNs (or their ids) to canonical ids. `body` may be bytes, str or an already-parsed dict. `headers`, when
     given, are checked (Content-Type, Accept); `strict_content_type` rejects `application/octet-stream`.
     """
+    if headers is None and not aliases and type(body) is bytes and len(body) <= MAX_BODY_BYTES:
+        # The common call: wire bytes, no headers, and a canonical id (any other id form, or aliases, which
+        # may override even a canonical id, goes through `_protocol`).
+        spec = _CANONICAL.get(model_id) if type(model_id) is str else None
+        if spec is not None:
+            return _validate(body, spec)
     model, rejection, header_warnings = _protocol(body, model_id, headers, strict_content_type, aliases)
     if rejection is not None or model is None:
         assert rejection is not None
         return rejection
-    report = validate_body(body, model)
+    report = _validate(body, MODEL_SPECS[model])
     if not header_warnings:
         return report
     warnings = header_warnings + report.warnings
@@ -181,7 +217,9 @@ def is_valid_request(
     if rejection is not None or model is None:
         return False
     spec = MODEL_SPECS[model]
-    doc, _, (task, schema_errors, _) = _parse_and_check(body, spec)
+    doc, _, (task, schema_errors, _, plain) = _parse_and_check(body, spec)
+    if plain:
+        return True
     if doc is None or schema_errors or task is None:
         return False
     return not check_semantic(doc, task, spec).errors

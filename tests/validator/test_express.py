@@ -1,17 +1,23 @@
-"""The express lane (validator._build.express) agrees with the general path wherever it answers."""
+"""The plain lane (the compiled pass's `plain` verdict, validator._fast) agrees with the staged path wherever
+it answers, and the typed request of a plain report is built on first read, equal to the staged one."""
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
+import threading
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from validator._build import build_request, express
+from validator import validate_request
+from validator._build import build_request, plain_report
 from validator._parse import parse_body
 from validator._schema import check_schema
-from validator._semantic import check_semantic
+from validator._semantic import check_semantic, output_size_ok
 from validator._warnings import body_warnings
+from validator.report import RequestReport
 from validator.spec import MODEL_SPECS
 from validator.strategies import valid_requests
 from validator.types import ModelId, TaskType
@@ -22,26 +28,28 @@ PAIRS = [
     for t in (TaskType.TEXT_IMAGE, TaskType.COLOR_GUIDED_GENERATION)
     if t in MODEL_SPECS[m].tasks
 ]
-TEXTS = st.sampled_from(["a red fox", "no cars", "piano", "Style: photo", "nothing notable", "x" * 500])
+TEXTS = st.sampled_from(
+    ["a red fox", "no cars", "piano", "Style: photo", "nothing notable", "wıthout", "WİTHOUT x", "x" * 500]
+)
 
 
 def _compare(doc: dict[str, Any], model: ModelId) -> None:
     spec = MODEL_SPECS[model]
-    task, errors, _ = check_schema(doc, spec)
-    assert task is not None and not errors
-    quick = express(doc, task, spec)
-    if quick is None:
+    task, errors, members, plain = check_schema(doc, spec)
+    assert task is not None and not errors and members >= 0
+    if not plain:
         return
     result = check_semantic(doc, task, spec)
     assert result.errors == ()
     assert body_warnings(doc, task, result.images) == []
+    quick = plain_report(doc, task, spec)
     assert quick.request == build_request(doc, task, spec, result.images)
     assert (quick.model, quick.error, quick.errors, quick.warnings) == (model, None, (), ())
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_express_matches_general_path(data: st.DataObject) -> None:
+def test_plain_lane_matches_staged_path(data: st.DataObject) -> None:
     model, task = data.draw(st.sampled_from(PAIRS))
     body = data.draw(valid_requests(model, task))
     doc, _ = parse_body(json.dumps(body))
@@ -51,10 +59,27 @@ def test_express_matches_general_path(data: st.DataObject) -> None:
     _compare(doc, model)
 
 
-def test_express_declines_what_it_does_not_handle() -> None:
+@settings(max_examples=200, deadline=None)
+@given(model=st.sampled_from(PAIRS), w=st.integers(-10, 5000), h=st.integers(-10, 5000))
+def test_compiled_size_rule_is_output_size_ok(model: tuple[ModelId, TaskType], w: int, h: int) -> None:
+    spec = MODEL_SPECS[model[0]]
+    task = spec.tasks[model[1]]
+    params: dict[str, Any] = {"text": "x"}
+    if model[1] is TaskType.COLOR_GUIDED_GENERATION:
+        params["colors"] = ["#000000"]
+    doc = {
+        "taskType": model[1].value,
+        task.params_key: params,
+        "imageGenerationConfig": {"width": w, "height": h},
+    }
+    assert check_schema(doc, spec).plain == output_size_ok(w, h, spec)
+
+
+def test_plain_lane_declines_what_it_does_not_handle() -> None:
     spec = MODEL_SPECS[ModelId.NOVA_CANVAS]
     for body in (
         {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "no cars"}},
+        {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x", "negativeText": "wıthout"}},
         {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x", "controlMode": "CANNY_EDGE"}},
         {
             "taskType": "TEXT_IMAGE",
@@ -66,10 +91,58 @@ def test_express_declines_what_it_does_not_handle() -> None:
             "taskType": "COLOR_GUIDED_GENERATION",
             "colorGuidedGenerationParams": {"text": "x", "colors": ["#000000"], "referenceImage": "AAAA"},
         },
+        {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": "AAAA"}},
     ):
-        task, errors, _ = check_schema(body, spec)
+        task, errors, _, plain = check_schema(body, spec)
         assert task is not None and not errors
-        assert express(body, task, spec) is None
-    task, _, _ = check_schema({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}}, spec)
-    assert task is not None
-    assert express({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}}, task, spec) is not None
+        assert not plain
+    assert check_schema({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}}, spec).plain
+
+
+BODY = b'{"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a lighthouse", "style": "PHOTOREALISM"}}'
+
+
+def _eager(report: RequestReport) -> RequestReport:
+    return RequestReport(report.model, report.error, report.errors, report.warnings, report.request)
+
+
+def test_deferred_request_is_built_once_on_first_read() -> None:
+    report = validate_request(BODY)
+    assert "request" not in report.__dict__  # the plain lane defers the typed request
+    first = report.request
+    assert first is not None and first is report.request
+    assert "_pending" not in report.__dict__
+    assert first.params.text == "a lighthouse"  # type: ignore[union-attr]
+
+
+def test_deferred_report_behaves_as_an_eager_one() -> None:
+    report = validate_request(BODY)
+    eager = _eager(validate_request(BODY))
+    assert report == eager and hash(report) == hash(eager) and repr(report) == repr(eager)
+    for other in (validate_request(BODY), validate_request(BODY)):
+        assert copy.copy(other) == eager
+        assert copy.deepcopy(other) == eager
+        assert pickle.loads(pickle.dumps(other)) == eager
+    fresh = validate_request(BODY)
+    assert "_pending" not in pickle.loads(pickle.dumps(fresh)).__dict__
+
+
+def test_deferred_request_is_one_object_across_threads() -> None:
+    report = validate_request(BODY)
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(report.request)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r is seen[0] for r in seen)
+
+
+def test_unknown_attributes_still_raise() -> None:
+    report = validate_request(BODY)
+    try:
+        report.nonexistent  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "nonexistent" in str(exc)
+    else:
+        raise AssertionError("no AttributeError")
