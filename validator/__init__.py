@@ -1,8 +1,9 @@
 """Offline validator for Amazon Bedrock image-generation requests (Nova Canvas, Titan Image Generator).
 
 Entry points: `validate_request` (the whole non-network part of InvokeModel, in Bedrock's order),
-`validate_body`, `resolve_model_id`, `check_headers`, `iter_request_errors`, `is_valid_request`, and
-`validate_response` for success bodies. The contract itself is data in `validator.spec`.
+`validate_body`, `resolve_model_id`, `check_headers`, `iter_request_errors`, `is_valid_request`,
+`validate_response` for success bodies, and `json_schema` (the draft 2020-12 export). The contract itself is
+data in `validator.spec`. `validator.strategies` (Hypothesis) is not imported here: import it explicitly.
 """
 
 from validator.api import (
@@ -13,6 +14,7 @@ from validator.api import (
     validate_body,
     validate_request,
 )
+from validator.jsonschema_export import json_schema
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
 from validator.response import ResponseReport, validate_response
 from validator.types import InvokeRequest, ModelId, TaskType
@@ -29,6 +31,7 @@ __all__ = [
     "check_headers",
     "is_valid_request",
     "iter_request_errors",
+    "json_schema",
     "resolve_model_id",
     "validate_body",
     "validate_request",

@@ -32,5 +32,23 @@ def test_entry_points_exported() -> None:
         "validate_request",
         "validate_response",
         "ResponseReport",
+        "json_schema",
     ):
         assert name in validator.__all__
+
+
+def test_json_schema_is_the_export_function() -> None:
+    from validator.jsonschema_export import json_schema
+
+    assert validator.json_schema is json_schema
+
+
+def test_importing_validator_does_not_import_hypothesis() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, validator; "
+        "assert 'hypothesis' not in sys.modules and 'validator.strategies' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
