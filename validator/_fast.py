@@ -118,12 +118,15 @@ def _object(src: _Source, f: Field, var: str, indent: int) -> None:
         src.emit(indent, f"if not ({src.constant(frozenset(f.required_names))} <= {var}.keys()): return F")
     for child in f.fields:
         child_var = src.name("v")
-        # `in` then `[]` beats a `.get()` call: absent optional fields, the common case, cost one test.
-        src.emit(indent, f"if {child.name!r} in {var}:")
-        src.emit(indent + 1, f"{child_var} = {var}[{child.name!r}]")
-        _value(src, child, child_var, indent + 1)
+        inner = indent
+        if not child.required:  # required members are known present by now
+            # `in` then `[]` beats a `.get()` call: absent optional fields, the common case, cost one test.
+            src.emit(indent, f"if {child.name!r} in {var}:")
+            inner += 1
+        src.emit(inner, f"{child_var} = {var}[{child.name!r}]")
+        _value(src, child, child_var, inner)
         if src.lane is not None:
-            _lane(src, src.lane, f, child, child_var, indent + 1)
+            _lane(src, src.lane, f, child, child_var, inner)
 
 
 def _lane(src: _Source, task: TaskSpec, parent: Field, f: Field, var: str, indent: int) -> None:
