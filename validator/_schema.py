@@ -43,8 +43,11 @@ class SchemaResult(NamedTuple):
     plain: bool = False
 
 
-def check_schema(doc: dict[str, Any], spec: ModelSpec) -> SchemaResult:
-    """Validate a parsed body against its model and task."""
+def check_schema(
+    doc: dict[str, Any], spec: ModelSpec, verdict: tuple[int, bool] | None = None
+) -> SchemaResult:
+    """Validate a parsed body against its model and task (`verdict`: its task predicate's result on `doc`,
+    when the caller already has it)."""
     out: Errors = []
     task_type = doc.get("taskType")
     entry = TASKS[spec.model].get(task_type) if type(task_type) is str else None
@@ -52,7 +55,7 @@ def check_schema(doc: dict[str, Any], spec: ModelSpec) -> SchemaResult:
         _root_only(doc, spec, out)
         return SchemaResult(None, out, -1)
     task, accepts = entry
-    members, plain = accepts(doc)
+    members, plain = accepts(doc) if verdict is None else verdict
     if members < 0:  # the compiled fast path says "maybe invalid": walk for the exact violations
         _object(doc, task.root, "#", out)
     return SchemaResult(task, out, members, plain)

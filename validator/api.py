@@ -73,10 +73,14 @@ def _parse_and_check(body: object, spec: ModelSpec) -> tuple[dict[str, Any] | No
 
 
 def _check(
-    body: object, doc: dict[str, Any], colons: int, spec: ModelSpec
+    body: object,
+    doc: dict[str, Any],
+    colons: int,
+    spec: ModelSpec,
+    verdict: tuple[int, bool] | None = None,
 ) -> tuple[dict[str, Any] | None, str, SchemaResult]:
     """Step 10; first a strict re-parse when the colon count shows the quick parse may have merged keys."""
-    result = check_schema(doc, spec)
+    result = check_schema(doc, spec, verdict)
     if colons >= 0 and colons != result.members:
         # A ':' inside a string, or a duplicate key that the quick parse merged away: parse strictly.
         assert isinstance(body, bytes | bytearray | memoryview | str)
@@ -104,11 +108,12 @@ def _validate(body: object, spec: ModelSpec) -> RequestReport:
     # The common case first: the compiled pass (validator._fast) vouches for every stage of a plain body.
     task_type = doc.get("taskType")
     entry = TASKS[spec.model].get(task_type) if type(task_type) is str else None
+    verdict = None
     if entry is not None:
-        members, plain = entry[1](doc)
-        if plain and (colons < 0 or colons == members):
+        verdict = entry[1](doc)
+        if verdict[1] and (colons < 0 or colons == verdict[0]):
             return plain_report(doc, entry[0], spec)
-    doc, reason, (task, schema_errors, _, plain) = _check(body, doc, colons, spec)
+    doc, reason, (task, schema_errors, _, plain) = _check(body, doc, colons, spec, verdict)
     if plain:  # after a strict re-parse
         assert doc is not None and task is not None
         return plain_report(doc, task, spec)
