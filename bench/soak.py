@@ -194,6 +194,20 @@ def run_soak(
     return summary
 
 
+def journal_check(url: str) -> dict[str, Any]:
+    """The journal after the run: its newest id (one per call: none lost), how many entries it holds, and
+    which worker processes served the newest 1000 calls."""
+    with httpx.Client(base_url=url, timeout=60) as client:
+        page = client.get("/_emulator/journal", params={"limit": 1000, "order": "desc"}).json()
+    entries = page["entries"]
+    return {
+        "journal_last_id": entries[0]["id"] if entries else 0,
+        "journal_total": page["total"],
+        "journal_workers": len({e.get("worker_pid") for e in entries}),
+        "journal_statuses": sorted({e.get("status") for e in entries}),
+    }
+
+
 def soak(
     tmp: Path, duration: float, workers: int, clients: dict[str, int], cache: bool = False
 ) -> dict[str, Any]:
@@ -209,6 +223,7 @@ def soak(
         summary = run_soak(target.url, cases, duration, clients)
         summary["workers"] = workers
         summary["response_cache"] = cache
+        summary.update(journal_check(target.url))
         summary["server_alive_after"] = target.alive()
         summary["server_rss_mib_after"] = target.rss_kib() // 1024
     finally:

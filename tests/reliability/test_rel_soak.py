@@ -29,3 +29,8 @@ def test_soak_two_workers(tmp_path: Path) -> None:
     assert summary["server_alive_after"]
     assert all(count > 0 for count in summary["per_client"].values()), summary["per_client"]
     assert summary["requests"] >= 50, summary
+    # Every call journaled exactly once across both workers (SQLite shared by the worker processes).
+    assert summary["journal_last_id"] == summary["requests"], summary
+    assert summary["journal_total"] == min(summary["requests"], 10_000)
+    assert summary["journal_workers"] == 2, "both workers should have served calls"
+    assert summary["journal_statuses"] == [200, 400]
