@@ -91,7 +91,15 @@ class Server:
         self.log_path = log_path
         self._log = log_path.open("wb")
         environ = {k: v for k, v in os.environ.items() if not k.startswith("NOVA_EMULATOR_")}
-        environ.update({"NOVA_EMULATOR_ACCESS_LOG": "false", **(env or {})})
+        # The test double's SQLite state next to the log (pytest's tmp dirs are pruned; the emulator's own
+        # default, a fresh /tmp/nova-canvas-emulator-* directory per start, is never removed).
+        self.state_path = log_path.with_suffix(".state.sqlite3")
+        settings: dict[str, str | None] = {
+            "NOVA_EMULATOR_ACCESS_LOG": "false",
+            "NOVA_EMULATOR_STATE_PATH": str(self.state_path),
+            **(env or {}),
+        }
+        environ.update({k: v for k, v in settings.items() if v is not None})  # None: leave the setting unset
         # The server runs the code next to these tests, even if another checkout is installed in the venv.
         environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
@@ -161,7 +169,7 @@ class Server:
 
 
 def start_server(
-    tmp: Path, name: str, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+    tmp: Path, name: str, args: Sequence[str] = (), env: Mapping[str, str | None] | None = None
 ) -> Server:
     """Start a server and wait for its ready line (killed again if it never gets ready)."""
     server = Server(tmp / f"{name}.log", args, env)
