@@ -146,3 +146,10 @@ def test_unknown_attributes_still_raise() -> None:
         assert "nonexistent" in str(exc)
     else:
         raise AssertionError("no AttributeError")
+
+
+def test_only_generation_tasks_without_images_have_a_plain_lane() -> None:
+    from validator._fast import _lane_capable
+
+    capable = {(m, k) for m, s in MODEL_SPECS.items() for k, t in s.tasks.items() if _lane_capable(t)}
+    assert capable == set(PAIRS)
