@@ -20,7 +20,7 @@ REPORT_CACHE_BYTES = 64 * 1024 * 1024
 def create_app(config: EmulatorConfig | None = None) -> Flask:
     """Build the emulator: Bedrock Runtime routes, the test double's control API, one error handler."""
     config = config if config is not None else EmulatorConfig()
-    app = Flask("emulator")
+    app = Flask("emulator", static_folder=None)  # no `/static/<path>`: only §2.2 and `/_emulator/` routes
     app.config["EMULATOR"] = config
     hooks = testdouble.install(app, config)
     app.extensions[routes.STATE_KEY] = routes.EmulatorState(

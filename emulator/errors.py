@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import ClassVar
 
 from flask import Response, request
@@ -56,9 +57,25 @@ class BedrockException(Exception):
     def render(self) -> Response:
         """The wire response of §2.8 (the request id is added for every response in `routes`)."""
         body = json.dumps({"message": self.message}, separators=(",", ":"), ensure_ascii=False)
-        response = Response(body.encode(), status=self.status, content_type="application/json")
+        response = Response(encode_json_text(body), status=self.status, content_type="application/json")
         response.headers["x-amzn-ErrorType"] = self.name + messages.ERROR_TYPE_SUFFIX
         return response
+
+
+# A message can echo a lone UTF-16 surrogate from the request (`"\ud800"` is valid JSON syntax, and the
+# validator keeps it, as a Java String would), which UTF-8 cannot encode. Bedrock is Java; Jackson's
+# UTF8JsonGenerator writes a surrogate char of a string value as a `\uXXXX` escape (upper-case hex), so we do
+# the same: the reply stays valid UTF-8, and a client's JSON parser gives back the very string the validator
+# produced. `?` (Java's String.getBytes) or U+FFFD would lose it; `surrogatepass` would send invalid UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encode_json_text(text: str) -> bytes:
+    """JSON text as UTF-8, each lone surrogate as a `\\uXXXX` escape (it can only sit inside a string)."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04X}", text).encode()
 
 
 def default_message(error_type: str) -> str:
@@ -194,7 +211,22 @@ def handle_error(error: Exception) -> Response | HTTPException:
     if isinstance(error, BedrockException):
         return error.render()
     if isinstance(error, HTTPException) and request.path.startswith("/_emulator/"):
-        return error  # the control API (issue 5) keeps werkzeug's own HTTP errors
+        return _control_http_error(error)
     original = getattr(error, "original_exception", None) or error
     logger.error("unexpected error on %s %s", request.method, request.path, exc_info=original)
     return InternalServerException().render()
+
+
+def _control_http_error(error: HTTPException) -> Response | HTTPException:
+    """A werkzeug HTTP error under `/_emulator/` (a missing static file of the page, an unreadable body) as
+    the control API's `{"message": ...}` JSON with the same status and headers, not werkzeug's HTML page.
+    Errors that already carry a response (`abort(response)`) and redirects are sent as they are."""
+    if error.response is not None or error.code is None or error.code < 400:
+        return error
+    message = error.description or error.name
+    body = json.dumps({"message": message}, separators=(",", ":"))
+    response = Response(body, status=error.code, content_type="application/json")
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response

@@ -65,7 +65,9 @@ class Call:
         raw = self.headers.get("amz-sdk-request", "")
         for part in raw.split(";"):
             name, _, value = part.strip().partition("=")
-            if name == "attempt" and value.isdigit():
+            # ASCII digits only: headers arrive as latin-1, and isdigit() takes '³' (0xB3), which int()
+            # refuses; the length bound keeps int() under Python's digit limit (attempt numbers are small).
+            if name == "attempt" and value.isascii() and value.isdecimal() and len(value) <= 18:
                 return int(value)
         return None
 

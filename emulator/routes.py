@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote
 
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound
 
 from emulator import auth, errors
 from emulator.cache import LRUCache, body_digest
@@ -116,11 +117,20 @@ def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
 
 
 @bp.before_app_request
-def open_call() -> None:
-    """Start the `Call` for a Bedrock request (control API requests under `/_emulator/` get none)."""
+def open_call() -> Response | None:
+    """Start the `Call` for a Bedrock request (control API requests under `/_emulator/` get none).
+
+    Requests werkzeug's rules cannot take are routed here instead of failing with werkzeug's 404/405 (a 500
+    or an HTML page otherwise): a method outside `ALL_METHODS` (TRACE, PROPFIND, any token), or a path its
+    converters refuse (`<path:>` does not match a decoded newline, `%0A`). §2.2 routes on the raw path, so a
+    Bedrock path still runs `dispatch`; anything else under `/_emulator/` is an unknown operation too.
+    """
     g.started = time.monotonic()
+    unrouted = isinstance(request.routing_exception, NotFound | MethodNotAllowed)
     if request.path.startswith(CONTROL_PREFIX):
-        return
+        if unrouted:
+            raise UnknownOperationException()
+        return None
     path, encoded = raw_request_path(request.environ)
     route = parse_route(request.method, path, encoded)
     g.call = Call(
@@ -133,12 +143,17 @@ def open_call() -> None:
         started=g.started,
     )
     g.encoded_path = encoded
+    return dispatch("") if request.routing_exception is not None else None
 
 
 @bp.after_app_request
 def close_call(response: Response) -> Response:
     """Stamp §2.7/§2.8 headers, let the test double finalize (journal, connection faults), log one line."""
     call: Call | None = g.get("call")
+    if not 200 <= response.status_code <= 599:
+        # Granian panics on a status it cannot send and the whole server stops; no path should produce one
+        # (every status comes from the catalogue or a fixed table), so this only guards against regressions.
+        response = errors.InternalServerException().render()
     if call is not None:
         response.headers["x-amzn-RequestId"] = call.request_id
         if response.status_code == 200:
@@ -285,11 +300,26 @@ def _signed(call: Call, body: bytes) -> auth.SignedRequest:
 
 def read_body(limit: int) -> bytes:
     """Step 3: refuse bodies over `limit` bytes from Content-Length, or while reading a body sent without one
-    (chunked, HTTP/2 DATA), never holding more than `limit + 1` bytes."""
+    (chunked, HTTP/2 DATA), never holding more than `limit + 1` bytes.
+
+    A body that ends before its Content-Length (the client closed early) is refused as malformed, never
+    processed as if complete. Granian's `wsgi.input` just ends early (no exception); werkzeug's own servers
+    raise `ClientDisconnected`. A chunked body cut off before its last chunk cannot be told apart: Granian
+    2.8's `read(n)` ends the stream the same way as after a complete body (see docs/RELIABILITY.md).
+    """
     length = request.content_length
     if length is not None and length > limit:
         raise ValidationException(messages.BODY_TOO_LARGE)
-    stream = request.stream
+    try:
+        body = _read_stream(request.stream, length, limit)
+    except ClientDisconnected:
+        raise ValidationException(messages.MALFORMED) from None
+    if length is not None and len(body) < length:
+        raise ValidationException(messages.MALFORMED)
+    return body
+
+
+def _read_stream(stream: IO[bytes], length: int | None, limit: int) -> bytes:
     first = stream.read(length) if length is not None else b""  # the common case: one read
     if length is not None and len(first) >= length:
         return first

@@ -81,11 +81,18 @@ def build_server(config: EmulatorConfig) -> EmulatorServer:
 
 
 def serve(config: EmulatorConfig) -> int:
-    """Run until SIGTERM/SIGINT; print the ready line once the app answers. Returns the exit status."""
+    """Run until SIGTERM/SIGINT; print the ready line once the app answers. Returns the exit status.
+
+    The test double's state directory, when `TestDoubleConfig.from_mapping` chose a temporary one, is removed
+    once the server (every worker) has stopped: otherwise each start leaves a directory in /tmp.
+    """
     if port_in_use(config.host, config.port):
         print(f"nova-canvas-emulator: {base_url(config)} is already in use", file=sys.stderr, flush=True)
         return 2
-    build_server(config).serve(target_loader=AppLoader(config))
+    try:
+        build_server(config).serve(target_loader=AppLoader(config))
+    finally:
+        config.testdouble.remove_owned_state()
     return 0
 
 

@@ -17,7 +17,7 @@ from emulator.testdouble.config import MEMORY, TestDoubleConfig
 from emulator.testdouble.filters import filters_from_json
 from emulator.testdouble.lifecycle import full_view, parse_lifecycle
 from emulator.testdouble.rules import Rule, RuleError, parse_rule
-from emulator.testdouble.store import JOURNAL_FILTERS, JournalQuery, Store
+from emulator.testdouble.store import INT_MAX, JOURNAL_FILTERS, JournalQuery, Store
 
 EXTENSION = "nova_canvas_emulator.testdouble"
 PREFIX = "/_emulator"
@@ -91,7 +91,7 @@ def get_journal() -> Response:
     query = JournalQuery(
         filters=filters,
         since_id=_int_arg("since_id", 0) if "since_id" in args else None,
-        limit=min(_int_arg("limit", 1, default=100), MAX_PAGE),
+        limit=min(_int_arg("limit", 1, default=100, maximum=None), MAX_PAGE),
         offset=_int_arg("offset", 0, default=0),
         descending=order == "desc",
     )
@@ -99,7 +99,7 @@ def get_journal() -> Response:
     return _json({"entries": page.entries, "total": page.total})
 
 
-def _int_arg(name: str, minimum: int, default: int | None = None) -> int:
+def _int_arg(name: str, minimum: int, default: int | None = None, maximum: int | None = INT_MAX) -> int:
     raw = request.args.get(name)
     if raw is None and default is not None:
         return default
@@ -109,6 +109,8 @@ def _int_arg(name: str, minimum: int, default: int | None = None) -> int:
         raise ApiError(400, f"{name} must be an integer.") from None
     if value < minimum:
         raise ApiError(400, f"{name} must be at least {minimum}.")
+    if maximum is not None and value > maximum:  # by default: the journal is SQLite, its integers are 64-bit
+        raise ApiError(400, f"{name} must be at most {maximum}.")
     return value
 
 

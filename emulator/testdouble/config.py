@@ -155,6 +155,8 @@ class TestDoubleConfig:
                 raise ValueError(f"setting {key}: {exc}") from None
         if output:
             filters["output_block"] = output
+        if own.get("state_path") == "":  # `NOVA_EMULATOR_STATE_PATH=` means the default, not SQLite's "" (a
+            del own["state_path"]  # private temporary database per connection, so workers would not share)
         try:
             own["filters"] = filters_from_json(filters)
         except ValueError as exc:

@@ -199,6 +199,8 @@ def filters_from_json(data: Mapping[str, object]) -> Filters:
     if unknown:
         raise ValueError(f"unknown filter setting(s): {', '.join(sorted(unknown))}")
     marker = data.get("blocked_image_marker")
+    if marker and not str(marker).isascii() and not _utf8(str(marker)):
+        raise ValueError("blocked_image_marker must be valid Unicode (no lone surrogate)")
     output = data.get("output_block") or {}
     if not isinstance(output, Mapping):
         raise ValueError("output_block must be an object")
@@ -228,12 +230,24 @@ def _output_from_json(data: Mapping[str, object]) -> OutputBlock:
     probability = float(str(data.get("probability", 0.0)))
     if not 0.0 <= probability <= 1.0:
         raise ValueError("output_block probability must be between 0 and 1")
+    indices = tuple(sorted({int(str(i)) for i in raw_indices}))
+    if indices and indices[0] < 0:
+        raise ValueError("output_block indices must not be negative")
     return OutputBlock(
         mode=mode,
-        indices=tuple(sorted({int(str(i)) for i in raw_indices})),
+        indices=indices,
         probability=probability,
         words=_strings(data.get("words"), "output_block words"),
     )
+
+
+def _utf8(text: str) -> bool:
+    """The marker is matched against image bytes as UTF-8: JSON's `"\\ud800"` cannot be encoded."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _strings(value: object, name: str) -> tuple[str, ...]:

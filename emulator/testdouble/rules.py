@@ -41,6 +41,7 @@ STALL = "stall"
 CONNECTION_FAULTS = ("reset", "empty", "truncate", "invalid_json")
 OPERATIONS = ("invoke", "invoke-with-response-stream", "converse", "converse-stream")
 DEFAULT_STALL_S = 65.0  # just past botocore's default read_timeout of 60 s
+MAX_DELAY_S = 86_400  # a day is "never" for a test; far larger delays overflow time.sleep (a 500)
 
 
 class RuleError(ValueError):
@@ -372,12 +373,12 @@ def _latency(value: object) -> tuple[int, int] | None:
     if len(bounds) not in (1, 2) or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
         raise RuleError("latency_ms must be an integer or [min, max] integers")
     low, high = int(str(bounds[0])), int(str(bounds[-1]))
-    if low < 0 or high < low:
-        raise RuleError("latency_ms bounds must satisfy 0 <= min <= max")
+    if low < 0 or high < low or high > MAX_DELAY_S * 1000:
+        raise RuleError(f"latency_ms bounds must satisfy 0 <= min <= max <= {MAX_DELAY_S * 1000}")
     return (low, high)
 
 
 def _stall_s(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise RuleError("stall_s must be a positive number of seconds")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_DELAY_S:
+        raise RuleError(f"stall_s must be a positive number of seconds, at most {MAX_DELAY_S}")
     return float(value)

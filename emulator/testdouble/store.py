@@ -44,6 +44,16 @@ CREATE INDEX IF NOT EXISTS journal_invocation ON journal (invocation_id);
 """
 
 JOURNAL_FILTERS = ("model", "task", "status", "operation", "invocation_id", "error_type")
+# SQLite integers are 64-bit signed; a larger Python int raises OverflowError when bound to a statement.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+
+
+def _fits(value: object) -> bool:
+    return not isinstance(value, int) or INT_MIN <= value <= INT_MAX
+
+
+def _clamp(value: int) -> int:
+    return max(INT_MIN, min(value, INT_MAX))
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,8 @@ class Store:
 
     def delete_rule(self, rule_id: int) -> bool:
         """Remove one rule and its counters; False when there is no such rule."""
+        if not _fits(rule_id):
+            return False
         with self._tx() as conn:
             deleted = conn.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount
             conn.execute("DELETE FROM counters WHERE rule_id = ?", (rule_id,))
@@ -270,28 +282,34 @@ class Store:
         return new_id
 
     def journal(self, query: JournalQuery) -> JournalPage:
-        """Entries matching `query`, oldest first unless `descending`."""
+        """Entries matching `query`, oldest first unless `descending`.
+
+        Integers beyond SQLite's range are answered as their meaning implies rather than overflowing: such a
+        filter value matches nothing, and `since_id`, `limit` and `offset` are clamped to the range.
+        """
         where, params = ["1 = 1"], []
         for name, value in query.filters.items():
             if name not in JOURNAL_FILTERS:
                 raise ValueError(f"unknown journal filter {name!r}")
-            where.append(f"{name} = ?")
-            params.append(value)
+            where.append(f"{name} = ?" if _fits(value) else "0 = 1")
+            params += [value] if _fits(value) else []
         if query.since_id is not None:
             where.append("id > ?")
-            params.append(query.since_id)
+            params.append(_clamp(query.since_id))
         clause = " AND ".join(where)
         order = "DESC" if query.descending else "ASC"
         with self._read() as conn:
             total = conn.execute(f"SELECT COUNT(*) FROM journal WHERE {clause}", params).fetchone()[0]
             rows = conn.execute(
                 f"SELECT id, entry FROM journal WHERE {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
-                [*params, query.limit, query.offset],
+                [*params, _clamp(query.limit), _clamp(query.offset)],
             ).fetchall()
         return JournalPage([{"id": row[0], **json.loads(row[1])} for row in rows], int(total))
 
     def journal_entry(self, entry_id: int) -> dict[str, object] | None:
         """One entry by id."""
+        if not _fits(entry_id):
+            return None
         with self._read() as conn:
             row = conn.execute("SELECT id, entry FROM journal WHERE id = ?", (entry_id,)).fetchone()
         return {"id": row[0], **json.loads(row[1])} if row else None

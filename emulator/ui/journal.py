@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from emulator.testdouble.store import JournalPage, JournalQuery
 from emulator.ui.source import Filters, Page, Record
 
+MAX_ID_DIGITS = 19  # journal ids are SQLite integers, below 2**63; the store answers None beyond that
+
 
 class JournalStore(Protocol):
     """The two journal reads of `emulator.testdouble.store.Store` the page uses."""
@@ -40,8 +42,8 @@ class StoreReader:
         return Page(tuple(to_record(e) for e in result.entries), result.total)
 
     def get(self, entry_id: str) -> Record | None:
-        """One entry by its numeric id."""
-        if not entry_id.isdigit():
+        """One entry by its numeric id (ASCII digits: `isdigit()` also takes '³', which int() refuses)."""
+        if not (entry_id.isascii() and entry_id.isdecimal()) or len(entry_id) > MAX_ID_DIGITS:
             return None
         entry = self.store.journal_entry(int(entry_id))
         return to_record(entry) if entry is not None else None

@@ -190,7 +190,7 @@ def _not_found(message: str) -> NoReturn:
 
 def _filters() -> Filters:
     status = request.args.get("status") or None
-    if status is not None and not (status.isdigit() and len(status) == 3):
+    if status is not None and not (status.isascii() and status.isdecimal() and len(status) == 3):
         abort(_json({"message": f"status must be an HTTP status code, not {status!r}"}, 400))
     model, task = request.args.get("model") or None, request.args.get("task") or None
     return Filters(status=int(status) if status else None, model=model, task=task)

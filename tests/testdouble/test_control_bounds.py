@@ -1,0 +1,99 @@
+"""Control API and journal page inputs found by the reliability suite to answer 500s: integers beyond
+SQLite's 64-bit range, non-ASCII digits, negative output-block indices, delays time.sleep cannot take."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.testdouble.config import TestDoubleConfig
+from emulator.testdouble.filters import filters_from_json
+from emulator.testdouble.rules import RuleError, parse_rule
+from emulator.testdouble.store import JournalQuery, Store
+from tests.testdouble.appsupport import make_client, message, post_invoke
+from tests.testdouble.support import text_body
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"/_emulator/journal/{HUGE}", 404),
+        (f"/_emulator/journal?offset={HUGE}", 400),
+        (f"/_emulator/journal?status={HUGE}", 400),
+        (f"/_emulator/journal?since_id={HUGE}", 400),
+        (f"/_emulator/journal?limit={HUGE}", 200),  # capped to a page, as before
+        (f"/_emulator/rules/{HUGE}", 404),
+        (f"/_emulator/ui/api/entries/{HUGE}", 404),
+        (f"/_emulator/ui/api/entries/{'9' * 5000}", 404),
+        (f"/_emulator/ui/api/entries?offset={HUGE}", 200),
+        ("/_emulator/ui/api/entries/%C2%B3", 404),
+        ("/_emulator/ui/thumb/%C2%B3/output/0.png", 404),
+        ("/_emulator/ui/api/entries?status=%C2%B3%C2%B3%C2%B3", 400),
+    ],
+)
+def test_out_of_range_numbers_are_client_errors(path: str, status: int) -> None:
+    client = make_client()
+    post_invoke(client, text_body())
+    response = client.get(path)
+    assert response.status_code == status, response.data[:200]
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_huge_rule_id_delete_is_not_found() -> None:
+    response = make_client().delete(f"/_emulator/rules/{HUGE}")
+    assert response.status_code == 404 and message(response) == f"No rule {HUGE}."
+
+
+def test_at_most_message_names_the_bound() -> None:
+    response = make_client().get(f"/_emulator/journal?since_id={HUGE}")
+    assert message(response) == f"since_id must be at most {2**63 - 1}."
+
+
+def test_store_answers_out_of_range_integers_by_their_meaning() -> None:
+    store = Store(TestDoubleConfig())
+    store.record({"status": 200}, {"status": 200})
+    assert store.journal_entry(2**70) is None
+    assert not store.delete_rule(2**70)
+    assert store.journal(JournalQuery(filters={"status": 2**70})).total == 0
+    assert store.journal(JournalQuery(since_id=2**70)).total == 0
+    assert store.journal(JournalQuery(since_id=-(2**70))).total == 1
+    page = store.journal(JournalQuery(offset=2**70, limit=2**70))
+    assert (page.total, page.entries) == (1, [])
+
+
+def test_negative_output_block_index_is_refused() -> None:
+    client = make_client()
+    response = client.put("/_emulator/filters", json={"output_block": {"mode": "indices", "indices": [-1]}})
+    assert response.status_code == 400
+    assert message(response) == "Invalid filter settings: output_block indices must not be negative"
+    with pytest.raises(ValueError, match="must not be negative"):
+        TestDoubleConfig.from_mapping({"output_block_indices": "0,-2"})
+
+
+def test_marker_with_a_lone_surrogate_is_refused() -> None:
+    with pytest.raises(ValueError, match="lone surrogate"):
+        filters_from_json({"blocked_image_marker": "x\ud800"})
+    client = make_client()
+    response = client.put("/_emulator/filters", json={"blocked_image_marker": "x\ud800"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"latency_ms": 10**30},
+        {"latency_ms": [0, 86_400_001]},
+        {"stall_s": 1e300},
+        {"stall_s": float("nan")},
+        {"stall_s": float("inf")},
+    ],
+)
+def test_delays_beyond_a_day_are_refused(action: dict[str, object]) -> None:
+    """time.sleep raises on such values (OverflowError, ValueError for NaN): a 500 on every matching call."""
+    with pytest.raises(RuleError):
+        parse_rule({"action": action}, rule_id=None)
+
+
+def test_a_day_of_delay_is_accepted() -> None:
+    assert parse_rule({"action": {"stall_s": 86_400, "latency_ms": [0, 86_400_000]}}, rule_id=None)
