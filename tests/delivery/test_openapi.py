@@ -68,7 +68,7 @@ def test_every_route_the_app_serves_is_documented(spec: dict[str, Any]) -> None:
     app = create_app(EmulatorConfig(access_log=False))
     undocumented = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("bedrock_runtime.dispatch", "static"):  # catch-all; static: see the xfail below
+        if rule.endpoint == "bedrock_runtime.dispatch":  # the catch-all
             continue
         item = spec["paths"].get(openapi_path(rule.rule), {})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -90,11 +90,6 @@ def test_bedrock_operations_are_the_routed_ones(spec: dict[str, Any]) -> None:
     assert spec["components"]["schemas"]["Operation"]["enum"] == list(routes.OPERATIONS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Flask('emulator') keeps Flask's default /static/<path:filename> route, so GET /static/x answers "
-    "500 InternalServerException instead of the unknown-operation 404 (app.py: pass static_folder=None)",
-)
 def test_no_route_outside_the_documented_surface() -> None:
     app = create_app(EmulatorConfig(access_log=False))
     assert "static" not in {rule.endpoint for rule in app.url_map.iter_rules()}
@@ -337,11 +332,6 @@ def test_journal_page_404s_answer_json(client: FlaskClient, checker: Checker) ->
         checker.check("/_emulator/ui/thumb/{entry_id}/{kind}/{n}.png", "get", response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a missing file under /_emulator/ui/static/ answers werkzeug's HTML 404 page; documented as JSON "
-    "like the page's other 404s (emulator/ui/views.py)",
-)
 def test_missing_static_file_answers_json(client: FlaskClient, checker: Checker) -> None:
     response = client.get("/_emulator/ui/static/nope.css")
     assert response.status_code == 404

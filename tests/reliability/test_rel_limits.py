@@ -178,7 +178,6 @@ STATE_DIR_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=STATE_DIR_BUG)
 def test_default_state_directory_is_removed_at_exit(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "state", env={"NOVA_EMULATOR_STATE_PATH": None})
     try:

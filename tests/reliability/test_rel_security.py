@@ -275,7 +275,6 @@ METHOD_BUG = (
 
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "FOO"])
 @pytest.mark.parametrize("path", [invoke_path(NOVA), "/", "/model/x/converse"])
-@pytest.mark.xfail(strict=True, reason=METHOD_BUG)
 def test_unlisted_methods_on_bedrock_paths(server: Server, method: str, path: str) -> None:
     status, headers, body = http_request(server.port, method, path, BODY)
     assert (status, headers.get("x-amzn-errortype"), body) == (
@@ -294,7 +293,6 @@ NEWLINE_BUG = (
 @pytest.mark.parametrize(
     "path", ["/model/%0A/invoke", "/model/amazon.nova-canvas-v1%3A0%0A/invoke", "/model/a%0Ab/converse"]
 )
-@pytest.mark.xfail(strict=True, reason=NEWLINE_BUG)
 def test_newline_in_model_id(server: Server, path: str) -> None:
     assert_bedrock_error(
         *http_request(server.port, "POST", path, BODY),
@@ -318,7 +316,6 @@ HTML_BUG = (
         ("GET", "/_emulator/ui/static/missing.js"),
     ],
 )
-@pytest.mark.xfail(strict=True, reason=HTML_BUG)
 def test_no_html_errors_under_emulator(server: Server, method: str, path: str) -> None:
     status, headers, body = http_request(server.port, method, path)
     assert headers.get("content-type") == "application/json", (status, body[:100])
@@ -340,7 +337,6 @@ HUGE_ID_BUG = (
         "/_emulator/journal?since_id=99999999999999999999999",
     ],
 )
-@pytest.mark.xfail(strict=True, reason=HUGE_ID_BUG)
 def test_huge_numbers_in_control_api(server: Server, path: str) -> None:
     status, _, body = http_request(server.port, "GET", path)
     assert status in (200, 400, 404), body[:200]
@@ -352,7 +348,6 @@ FILTERS_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=FILTERS_BUG)
 def test_negative_output_block_index_is_refused(tmp_path: Any) -> None:
     srv = start_server(tmp_path, "filters")
     try:
@@ -384,7 +379,6 @@ UI_DIGIT_BUG = (
         "/_emulator/ui/thumb/%C2%B3/output/0.png",
     ],
 )
-@pytest.mark.xfail(strict=True, reason=UI_DIGIT_BUG)
 def test_unicode_digits_in_journal_page_ids(server: Server, path: str) -> None:
     status, _, body = http_request(server.port, "GET", path)
     assert status in (400, 404), body[:200]
