@@ -77,6 +77,9 @@ def build_server(config: EmulatorConfig) -> EmulatorServer:
         websockets=False,
         log_dictconfig=logging_config(),
         log_access=False,  # the app logs its own line per request, with the Bedrock error type and request id
+        # A worker that dies (the OOM killer, a native crash) is replaced, not the end of the whole server;
+        # Granian still exits on a crash loop (the same worker dying again within seconds of its respawn).
+        respawn_failed_workers=True,
     )
 
 

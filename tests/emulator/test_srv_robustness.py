@@ -208,3 +208,8 @@ def test_heap_is_trimmed_after_a_large_body(
     response = client.post(NOVA_PATH, data=body + b" " * (size - len(body)))
     assert response.status_code == 200
     assert len(calls) == trims
+
+
+def test_failed_workers_are_respawned() -> None:
+    """A worker killed (OOM killer) must not stop the whole server (test_rel_security exercises it for real)."""
+    assert server.build_server(EmulatorConfig(access_log=False)).respawn_failed_workers is True

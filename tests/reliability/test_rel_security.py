@@ -391,7 +391,6 @@ WORKER_CRASH_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=WORKER_CRASH_BUG)
 def test_server_survives_a_worker_crash(tmp_path: Any) -> None:
     srv = start_server(tmp_path, "crash", ["--workers", "2"])
     try:
