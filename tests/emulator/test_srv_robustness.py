@@ -211,5 +211,5 @@ def test_heap_is_trimmed_after_a_large_body(
 
 
 def test_failed_workers_are_respawned() -> None:
-    """A worker killed (OOM killer) must not stop the whole server (test_rel_security exercises it for real)."""
+    """A killed worker (the OOM killer) must not stop the whole server (test_rel_security: for real)."""
     assert server.build_server(EmulatorConfig(access_log=False)).respawn_failed_workers is True
