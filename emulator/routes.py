@@ -42,6 +42,7 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 CONTROL_PREFIX = "/_emulator/"
 READ_CHUNK = 1 << 16
 TRIM_AFTER_BYTES = 1 << 20
+DRAIN_LIMIT = 1 << 20  # an unread body up to this size is read and dropped to keep the connection
 
 
 @dataclass(frozen=True)
@@ -156,13 +157,13 @@ def close_call(response: Response) -> Response:
         # Granian panics on a status it cannot send and the whole server stops; no path should produce one
         # (every status comes from the catalogue or a fixed table), so this only guards against regressions.
         response = errors.InternalServerException().render()
+    if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
+        _connection_header(response, call)
     if call is not None:
         response.headers["x-amzn-RequestId"] = call.request_id
         if response.status_code == 200:
             elapsed_ms = int((time.monotonic() - call.started) * 1000)
             response.headers["X-Amzn-Bedrock-Invocation-Latency"] = str(elapsed_ms)
-        if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
-            response.headers["Connection"] = "keep-alive"
         response = state().hooks.finalize(call, response)
     if response.is_sequence:
         # A complete body (not a fault's generator): hand the WSGI server the list itself, so Granian sends
@@ -171,6 +172,37 @@ def close_call(response: Response) -> Response:
     if state().config.access_log:
         _log_request(call, response)
     return response
+
+
+def _connection_header(response: Response, call: Call | None) -> None:
+    """§2.7's `Connection: keep-alive` (on Bedrock responses), only when the connection can carry another
+    request. A client that sent `Connection: close` gets Granian's own `close`. A body left unread by an early
+    error (unknown operation, strict auth, body size) would make Granian drop the connection after the
+    response: one of up to `DRAIN_LIMIT` bytes is read and dropped, a larger one (or one of unknown length)
+    gets `close`, so the client knows not to reuse it."""
+    if "close" in request.headers.get("Connection", "").lower():
+        return
+    if not _body_consumed(call):
+        response.headers["Connection"] = "close"
+    elif call is not None:
+        response.headers["Connection"] = "keep-alive"
+
+
+def _body_consumed(call: Call | None) -> bool:
+    """True when nothing of the request body is left to read (after draining a small one)."""
+    length = request.content_length
+    if (call is not None and call.body is not None) or length == 0:
+        return True
+    if length is None:  # chunked, or no body at all
+        return "chunked" not in request.headers.get("Transfer-Encoding", "").lower()
+    if length > DRAIN_LIMIT:
+        return False
+    try:
+        while request.stream.read(READ_CHUNK):
+            pass
+    except (ClientDisconnected, OSError):
+        return False
+    return True
 
 
 @bp.teardown_app_request

@@ -213,3 +213,38 @@ def test_heap_is_trimmed_after_a_large_body(
 def test_failed_workers_are_respawned() -> None:
     """A killed worker (the OOM killer) must not stop the whole server (test_rel_security: for real)."""
     assert server.build_server(EmulatorConfig(access_log=False)).respawn_failed_workers is True
+
+
+# --- keep-alive only when the connection can carry another request ------------------------------------
+
+
+def test_connection_close_is_not_contradicted(client: FlaskClient) -> None:
+    """Granian adds `close` itself; the app's `keep-alive` made it `keep-alive, close`."""
+    response = client.post(NOVA_PATH, data=TEXT_IMAGE, headers={"Connection": "close"})
+    assert "keep-alive" not in response.headers.get("Connection", "")
+
+
+@pytest.mark.parametrize(
+    ("size", "chunked", "connection", "drained"),
+    [
+        (300_000, False, "keep-alive", True),
+        (routes.DRAIN_LIMIT + 1, False, "close", False),
+        (10, True, "close", False),
+    ],
+    ids=["small-drained", "large-closed", "chunked-closed"],
+)
+def test_unread_body_is_drained_or_the_connection_closed(
+    app: Flask, size: int, chunked: bool, connection: str, drained: bool
+) -> None:
+    """An early answer (unknown operation) leaves the body unread; Granian then drops the connection, so a
+    small body is read and dropped (keep-alive holds) and a larger one is answered `Connection: close`."""
+    body = b" " * size
+    environ = raw_environ("/v1/model/x/invoke", body, CONTENT_LENGTH=str(size), SERVER_PROTOCOL="HTTP/1.1")
+    environ["wsgi.input"], environ["wsgi.input_terminated"] = io.BytesIO(body), True
+    if chunked:
+        del environ["CONTENT_LENGTH"]
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    status, headers, reply = run_raw(app, environ)
+    assert unknown_operation(status, headers, reply)
+    assert headers["Connection"] == connection
+    assert (environ["wsgi.input"].tell() == size) is drained

@@ -697,24 +697,12 @@ def test_broken_http_is_refused(server: Server) -> None:
         assert reply.status == 0 or 400 <= reply.status < 500, (data[:60], reply.status, reply.body[:200])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): a request with `Connection: close` is answered `Connection: keep-alive, close` "
-    "(emulator/routes.py close_call sets keep-alive on every HTTP/1.1 response; Granian appends close)",
-)
 def test_connection_close_is_not_contradicted(server: Server) -> None:
     data = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}".encode()
     reply = raw_exchange(server.port, data, timeout=10)
     assert reply.headers.get("connection") == "close"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a POST with a large body (300 KB) to an unknown path is answered 404 without reading the body, "
-    "with `Connection: keep-alive`, and the connection is then dropped: the client's next request on it fails "
-    "(httpx: 'Server disconnected without sending a response'). emulator/routes.py dispatch raises "
-    "UnknownOperationException before draining the body; close_call forces keep-alive",
-)
 def test_connection_reusable_after_unknown_operation_with_a_body(server: Server) -> None:
     """Raw keep-alive: the 404 says keep-alive, so the next request on the same socket must be answered."""
     big = b"POST /v1/model/x/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n" + b" " * 300_000
