@@ -12,6 +12,7 @@ import base64
 import ctypes
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -429,10 +430,21 @@ def _validate(call: Call, st: EmulatorState, body: bytes) -> CachedReport:
 def _parse_json(body: bytes) -> Mapping[str, object] | None:
     """The body for `Hooks.after_parse`; the validator accepted it, numbers with a fraction stay `Decimal`."""
     try:
-        parsed = json.loads(body, parse_float=Decimal)
+        parsed = json.loads(body, parse_float=_json_number)
     except ValueError:
         return None
     return parsed if isinstance(parsed, dict) else None
+
+
+def _json_number(text: str) -> Decimal | float | str:
+    """A number with a fraction or exponent as `Decimal`; one whose exponent is beyond Decimal's range
+    (`1e-99999999999999999999`, InvalidOperation) as the float Java reads (0.0), or as its text when that
+    is infinite (not JSON, and the validator has refused the body already)."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        value = float(text)
+        return value if math.isfinite(value) else text
 
 
 def _task_type(parsed: Mapping[str, object] | None) -> TaskType | None:

@@ -248,3 +248,12 @@ def test_unread_body_is_drained_or_the_connection_closed(
     assert unknown_operation(status, headers, reply)
     assert headers["Connection"] == connection
     assert (environ["wsgi.input"].tell() == size) is drained
+
+
+@pytest.mark.parametrize(
+    ("number", "parsed"),
+    [("1e-99999999999999999999", 0.0), ("1e99999999999999999999", "1e99999999999999999999"), ("7.5", 7.5)],
+)
+def test_numbers_beyond_decimal_range_are_parsed_for_the_hooks(number: str, parsed: object) -> None:
+    """json.loads(parse_float=Decimal) raised decimal.InvalidOperation (not a ValueError): a 500."""
+    assert routes._parse_json(b'{"cfgScale":%s}' % number.encode()) == {"cfgScale": parsed}
