@@ -113,6 +113,8 @@ def found_type(value: object) -> str:
         return "Long" if _LONG_MIN <= value <= _LONG_MAX else "BigInteger"
     if isinstance(value, Decimal):
         return "BigDecimal"
+    if isinstance(value, float):  # only ±0.0, from an exponent too small for BigDecimal (validator._parse)
+        return "Double"
     if isinstance(value, str):
         return "String"
     if isinstance(value, dict):

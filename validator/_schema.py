@@ -118,13 +118,14 @@ def _integer(value: object, f: Field, pointer: str, out: Errors) -> None:
 
 
 def _number(value: object, f: Field, pointer: str, out: Errors) -> None:
-    if not isinstance(value, int | Decimal) or isinstance(value, bool):
+    # A float is a Java Double (validator._parse): a Number to everit like the rest.
+    if not isinstance(value, int | Decimal | float) or isinstance(value, bool):
         out.append(_type_error(value, f, pointer))
         return
     _range(value, f, pointer, out)
 
 
-def _range(value: int | Decimal, f: Field, pointer: str, out: Errors) -> None:
+def _range(value: int | Decimal | float, f: Field, pointer: str, out: Errors) -> None:
     if f.minimum is not None and value < f.minimum.value:
         out.append(_error(pointer, "minimum", value=show(value), limit=f.minimum.text))
     if f.maximum is not None and value > f.maximum.value:
