@@ -4,11 +4,17 @@ Images are kept in a bounded way: a base64 image string of at most `journal_imag
 (so a page can show a thumbnail); a larger one becomes `{"$image": {"sha256": ..., "length": n,
 "elided": true}}`. Kept images are `{"$image": {"sha256": ..., "length": n, "base64": ...}}`. Any other
 string longer than the cap becomes `{"$text": {"sha256": ..., "length": n, "preview": <first 512>}}`.
+
+Everything else is bounded too, so one call cannot add megabytes to the journal (a 2 MB body of 150,000
+extraneous keys used to store ~68 MB: every key, every violation and the 7 MB message twice): objects and
+arrays keep their first `MAX_ITEMS` members (the rest counted under `"$more"`), the violation list its first
+`MAX_ERRORS`, and messages their first `MAX_MESSAGE_CHARS` characters.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -36,6 +42,10 @@ RECORDED_HEADERS = (
     "x-amz-content-sha256",
 )
 PREVIEW_CHARS = 512
+MAX_ITEMS = 200  # members kept per object or array of a journaled request body
+MAX_ERRORS = 100  # schema violations kept per entry (`errors_total` counts them all)
+MAX_MESSAGE_CHARS = 16_384  # Bedrock's messages are short; a schema message lists every violation
+MORE = "$more"
 SUMMARY_CACHE_SIZE = 32
 
 
@@ -55,9 +65,13 @@ def image_ref(value: str, cap: int) -> dict[str, object]:
 def bounded(value: object, cap: int, key: str | None = None) -> object:
     """A JSON-ready copy of a request body with image strings replaced by `image_ref`."""
     if isinstance(value, Mapping):
-        return {str(k): bounded(v, cap, str(k)) for k, v in value.items()}
+        kept = {str(k): bounded(v, cap, str(k)) for k, v in itertools.islice(value.items(), MAX_ITEMS)}
+        if len(value) > MAX_ITEMS:
+            kept[MORE] = len(value) - MAX_ITEMS
+        return kept
     if isinstance(value, list):
-        return [bounded(item, cap, key) for item in value]
+        items = [bounded(item, cap, key) for item in value[:MAX_ITEMS]]
+        return items + [{MORE: len(value) - MAX_ITEMS}] if len(value) > MAX_ITEMS else items
     if isinstance(value, str) and key in IMAGE_KEYS:
         return image_ref(value, cap)
     if isinstance(value, str) and len(value) > cap:
@@ -90,12 +104,14 @@ def request_view(call: Call, cap: int) -> dict[str, object]:
 def validation_view(call: Call) -> dict[str, object]:
     """The validator's verdict: first error, every violation, warnings."""
     report = call.report
+    errors = report.errors if report is not None else ()
     return {
         "error": _error_view(report.error) if report is not None and report.error is not None else None,
         "errors": [
             {"stage": e.stage, "pointer": e.pointer, "keyword": e.keyword, "detail": e.detail}
-            for e in (report.errors if report is not None else ())
+            for e in errors[:MAX_ERRORS]
         ],
+        "errors_total": len(errors),
         "warnings": [{"code": w.code, "pointer": w.pointer, "message": w.message} for w in call.warnings],
     }
 
@@ -104,8 +120,15 @@ def _error_view(error: object) -> dict[str, object]:
     return {
         "exception": getattr(error, "exception", None),
         "status": getattr(error, "status", None),
-        "message": getattr(error, "message", None),
+        "message": bounded_message(getattr(error, "message", None)),
     }
+
+
+def bounded_message(text: str | None) -> str | None:
+    """A message as sent, or its first `MAX_MESSAGE_CHARS` characters and how long it was."""
+    if text is None or len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return f"{text[:MAX_MESSAGE_CHARS]}... ({len(text)} characters)"
 
 
 class ResponseSummaries:
@@ -161,7 +184,7 @@ def response_view(call: Call, response: Response, summaries: ResponseSummaries) 
             )
         view.update(summaries.summary(response.get_data()))
     elif call.error is not None:
-        view["message"] = call.error.message
+        view["message"] = bounded_message(call.error.message)
     elif not response.is_streamed and response.content_length is not None and response.content_length < 4096:
         view["message"] = _message_of(response.get_data())
     return view

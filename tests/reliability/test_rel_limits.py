@@ -156,7 +156,6 @@ JOURNAL_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=JOURNAL_BUG)
 def test_journal_entry_size_is_bounded(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "journal")
     try:

@@ -1,5 +1,6 @@
 """Control API and journal page inputs found by the reliability suite to answer 500s: integers beyond
-SQLite's 64-bit range, non-ASCII digits, negative output-block indices, delays time.sleep cannot take."""
+SQLite's 64-bit range, non-ASCII digits, negative output-block indices, delays time.sleep cannot take; and
+journal entries bounded in size."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.filters import filters_from_json
+from emulator.testdouble.journal import MAX_ERRORS, MAX_ITEMS, MAX_MESSAGE_CHARS, MORE
 from emulator.testdouble.rules import RuleError, parse_rule
 from emulator.testdouble.store import JournalQuery, Store
 from tests.testdouble.appsupport import make_client, message, post_invoke
@@ -97,3 +99,32 @@ def test_delays_beyond_a_day_are_refused(action: dict[str, object]) -> None:
 
 def test_a_day_of_delay_is_accepted() -> None:
     assert parse_rule({"action": {"stall_s": 86_400, "latency_ms": [0, 86_400_000]}}, rule_id=None)
+
+
+def test_journal_entry_of_a_huge_invalid_body_is_bounded() -> None:
+    """150,000 extraneous keys: the entry stored every key, every violation and the 7 MB message twice."""
+    client = make_client()
+    keys = ",".join(f'"k{i}":0' for i in range(150_000))
+    body = '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"},' + keys + "}"
+    response = post_invoke(client, body)
+    assert response.status_code == 400
+    assert len(message(response)) > 5_000_000  # the client still gets the whole message
+    listing = client.get("/_emulator/journal")
+    assert len(listing.data) < 200_000
+    entry = listing.get_json()["entries"][0]
+    assert len(entry["request"]["json"]) == MAX_ITEMS + 1
+    assert entry["request"]["json"][MORE] == 150_002 - MAX_ITEMS
+    assert len(entry["validation"]["errors"]) == MAX_ERRORS
+    assert entry["validation"]["errors_total"] == 150_000
+    assert entry["response"]["message"].endswith(f"... ({len(message(response))} characters)")
+    assert entry["response"]["message"].startswith(message(response)[:MAX_MESSAGE_CHARS])
+
+
+def test_small_entries_are_kept_whole() -> None:
+    client = make_client()
+    post_invoke(client, '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"},"a":[1,2]}')
+    entry = client.get("/_emulator/journal").get_json()["entries"][0]
+    assert entry["request"]["json"]["a"] == [1, 2]
+    assert entry["validation"]["errors_total"] == 1
+    assert entry["response"]["message"] == entry["validation"]["error"]["message"]
+    assert MORE not in entry["request"]["json"]
