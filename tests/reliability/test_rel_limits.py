@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from rel_support import (
     BODY_TOO_LARGE,
     MAX_BODY,
@@ -115,15 +114,6 @@ def extraneous_keys(tag: int, count: int) -> bytes:
     return b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"},' + keys + b"}"
 
 
-CACHE_BUG = (
-    "BUG: memory grows without bound with distinct bodies full of schema violations: the per-worker "
-    "report cache (emulator/app.py create_app, reports=LRUCache(..., _report_size)) counts a report "
-    "without a typed request as 1024 bytes, but it holds the parsed body, every ContractError and the "
-    "rendered message (~100 MB for a 4 MB body with 300,000 extraneous keys; ~1 GB for a 24 MB one), "
-    "128 entries deep"
-)
-
-
 def test_memory_stays_bounded_with_many_violations(tmp_path: Path) -> None:
     """Four different 2 MB bodies, each with 150,000 extraneous keys: each answered, and the worker keeps
     less than 100 MB more than it started with (it kept ~50 MB per request)."""
@@ -148,14 +138,6 @@ def _state_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
-JOURNAL_BUG = (
-    "BUG: journal entries are unbounded in size: a call with a 2 MB body of 150,000 extraneous keys stores "
-    "the whole body, every schema violation and the whole message (68 MB) in the SQLite journal, which "
-    "keeps 10,000 entries (a 24 MB body: ~800 MB per entry). Only images are capped (journal_image_cap). "
-    "emulator/testdouble (journal entry built in hooks_impl/journal.py)"
-)
-
-
 def test_journal_entry_size_is_bounded(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "journal")
     try:
@@ -166,14 +148,6 @@ def test_journal_entry_size_is_bounded(tmp_path: Path) -> None:
     finally:
         srv.stop()
     assert grown < 5_000_000, f"the journal grew by {grown // 1_000_000} MB for one call"
-
-
-STATE_DIR_BUG = (
-    "BUG: every server start without state_path creates /tmp/nova-canvas-emulator-<uuid>/state.sqlite3 "
-    "(TestDoubleConfig.from_mapping) and nothing removes it at exit: remove_owned_state() is never called "
-    "(emulator/server.py serve / emulator/__main__.py main). 377 such directories, 8 GB, piled up in /tmp "
-    "during one morning of test runs on this machine"
-)
 
 
 def test_default_state_directory_is_removed_at_exit(tmp_path: Path) -> None:
