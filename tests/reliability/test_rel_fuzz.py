@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from rel_support import MASK_PROMPT_FAILED, MODELS, Server, documented_problem, valid_bodies
+from rel_support import MASK_PROMPT_FAILED, MODELS, Server, documented_problem, start_server, valid_bodies
 
 from validator import validate_request
 
@@ -294,3 +294,58 @@ def test_random_requests_get_documented_answers(
         body = b""
     reply = _send(server, method, path, body, hdrs, http2)
     _check(reply, f"{method} {path} {hdrs}")
+
+
+FEATURES = {
+    "NOVA_EMULATOR_BLOCKED_WORDS": "lighthouse,vase",
+    "NOVA_EMULATOR_MASK_PROMPT_FAILURE_WORDS": "house",
+    "NOVA_EMULATOR_OUTPUT_BLOCK_MODE": "probability",
+    "NOVA_EMULATOR_OUTPUT_BLOCK_PROBABILITY": "0.4",
+    "NOVA_EMULATOR_LIFECYCLE": "amazon.titan-image-generator-v1=legacy",
+    "NOVA_EMULATOR_STRICT_CONTENT_TYPE": "true",
+    "NOVA_EMULATOR_RULES": json.dumps(
+        [
+            {
+                "match": {"task": "INPAINTING"},
+                "action": {"error": "ServiceUnavailableException"},
+                "probability": 0.5,
+            },
+            {"match": {"prompt": "dusk"}, "action": {"latency_ms": [1, 20]}},
+            {
+                "match": {"model": "amazon.titan-image-generator-v2:0"},
+                "action": "ThrottlingException",
+                "times": 5,
+            },
+        ]
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def featured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Test-double features switched on: moderation both ways, lifecycle, fault rules, strict content type."""
+    srv = start_server(tmp_path_factory.mktemp("fuzz"), "featured", env=FEATURES)
+    yield srv
+    assert srv.alive(), srv.log()[-3000:]
+    srv.stop()
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 2, 50))
+@given(key=st.sampled_from(KEYS), data=st.data(), hdrs=headers(), http2=st.booleans())
+def test_features_on_keep_answers_documented(
+    featured: Server, key: str, data: st.DataObject, hdrs: dict[str, str], http2: bool
+) -> None:
+    """The same mutated bodies with moderation, lifecycle and fault rules in play (one keyed on a header the
+    fuzz may send): still only documented answers; a 5xx only where a rule injects one."""
+    doc = data.draw(st.one_of(st.just(BODIES[key]), mutated_doc(BODIES[key])))
+    body = data.draw(body_bytes(doc))
+    if data.draw(st.integers(0, 9)) == 0:
+        hdrs = {**hdrs, "x-fuzz": "1"}
+    model = key.rsplit("/", 1)[0]
+    reply = _send(featured, "POST", "/model/" + _encoded(model) + "/invoke", body, hdrs, http2)
+    injected = reply.headers.get("x-amzn-errortype", "").split(":")[0] in (
+        "ServiceUnavailableException",
+        "InternalServerException",
+    )
+    problem = documented_problem(reply.status_code, dict(reply.headers), reply.content, injected=injected)
+    assert problem is None, f"{key} {hdrs}: {problem}: {reply.status_code} {reply.content[:300]!r}"
