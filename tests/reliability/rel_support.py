@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -143,6 +144,25 @@ class Server:
         except OSError:
             return []
 
+    def logged_worker_pids(self) -> list[int]:
+        """Every worker PID Granian logged (`Spawning worker-N with PID: P`), respawned ones included."""
+        return [int(pid) for pid in re.findall(r"Spawning worker-\d+ with PID: (\d+)", self.log())]
+
+    def leftover_workers(self) -> list[int]:
+        """Logged workers still running once the main process has exited; they are killed (our own server's
+        processes, by PID) so that no test leaves one behind, and returned."""
+        left = [
+            pid
+            for pid in self.logged_worker_pids()
+            if Path(f"/proc/{pid}").exists() and _is_zombie(pid) is False
+        ]
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return left
+
     def rss_kib(self) -> int:
         """Resident memory of the main process and its workers, in KiB (Linux /proc)."""
         return sum(_status_kib(pid, "VmRSS") for pid in [self.proc.pid, *self.worker_pids()])
@@ -179,6 +199,14 @@ def start_server(
         server.stop(timeout=5)
         raise
     return server
+
+
+def _is_zombie(pid: int) -> bool | None:
+    """True for a zombie, False for a live process, None when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return None
 
 
 def _status_kib(pid: int, key: str) -> int:
