@@ -18,25 +18,11 @@ from typing import Any
 
 import yaml
 
+from emulator._values import parse_bool
 from emulator.testdouble.config import TestDoubleConfig
 from validator.types import ModelId
 
 ENV_PREFIX = "NOVA_EMULATOR_"
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-
-def parse_bool(value: object) -> bool:
-    """The one boolean parser: `1/0`, `true/false`, `yes/no`, `on/off` (any case); anything else fails."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"not a boolean: {value!r} (use true/false, 1/0, yes/no or on/off)")
 
 
 def _parse_int(value: object, minimum: int) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulator._values import parse_bool as _bool
 from emulator.testdouble.filters import Filters, filters_from_json
 from emulator.testdouble.lifecycle import parse_lifecycle
 from emulator.testdouble.rules import Rule, RuleError, parse_rule
@@ -26,21 +27,6 @@ from emulator.testdouble.rules import Rule, RuleError, parse_rule
 MEMORY = ":memory:"
 STATE_FILE = "state.sqlite3"
 STATE_DIR_PREFIX = "nova-canvas-emulator-"
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-
-def _bool(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"not a boolean: {value!r} (use true/false, 1/0, yes/no or on/off)")
-
 
 def _int(value: object) -> int:
     if isinstance(value, bool):
