@@ -103,17 +103,70 @@ class EmulatorConfig:
     * `access_log`: one log line per request on stderr.
     """
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    strict_content_type: bool = False
-    model_aliases: Mapping[str, str] = field(default_factory=dict)
-    strict_auth: bool = False
-    access_keys: Mapping[str, str] = field(default_factory=dict)
-    bearer_tokens: frozenset[str] = frozenset()
-    caption: bool = True
-    response_cache_size: int = 128
-    access_log: bool = True
+    host: str = field(
+        default="127.0.0.1",
+        metadata={
+            "doc": "Address to bind. The default accepts loopback connections only; `0.0.0.0` listens on "
+            "every interface (the container image sets it)."
+        },
+    )
+    port: int = field(
+        default=8000,
+        metadata={
+            "doc": "TCP port for Bedrock Runtime, the control API and the journal page (HTTP/1.1 and h2c)."
+        },
+    )
+    workers: int = field(
+        default=1,
+        metadata={"doc": "Worker processes. All workers share one state (rules, counters, journal)."},
+    )
+    strict_content_type: bool = field(
+        default=False,
+        metadata={
+            "doc": "Reject `Content-Type: application/octet-stream` (what the JS SDK sends without "
+            "`contentType`) instead of accepting it with a warning."
+        },
+    )
+    model_aliases: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata={"doc": "Application inference profiles: profile ARN or id `=` one of the three model ids."},
+    )
+    strict_auth: bool = field(
+        default=False,
+        metadata={
+            "doc": "Require credentials: a SigV4 access key from `access_keys` with a valid signature, or a "
+            "token from `bearer_tokens`; anything else gets AWS's 403 errors. Off: any or no credentials "
+            "pass."
+        },
+    )
+    access_keys: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "doc": "For `strict_auth`: SigV4 access key ids `=` their secret keys (signatures are verified)."
+        },
+    )
+    bearer_tokens: frozenset[str] = field(
+        default=frozenset(),
+        metadata={"doc": "For `strict_auth`: accepted Bedrock API keys (`Authorization: Bearer <token>`)."},
+    )
+    caption: bool = field(
+        default=True,
+        metadata={"doc": "Draw a caption (task, seed, image index, prompt) into the generated pictures."},
+    )
+    response_cache_size: int = field(
+        default=128,
+        metadata={
+            "doc": "Finished responses each worker keeps for repeated identical requests; `0` turns the "
+            "cache off."
+        },
+    )
+    access_log: bool = field(
+        default=True,
+        metadata={
+            "doc": "Print one line per request: method, path, status, Bedrock error type, time, request id."
+        },
+    )
+    # The test double's fields are settings of their own (flat keys), documented there.
     testdouble: TestDoubleConfig = field(default_factory=TestDoubleConfig)
 
     @classmethod

@@ -8,8 +8,8 @@ One row per setting `EmulatorConfig.from_mapping` accepts: the fields of `Emulat
 double's `TestDoubleConfig` (its content filters flattened the way the flat keys are spelt), each with its
 environment variable, command-line flag (read from `nova-canvas-emulator --help`), the default a server
 starts with (`EmulatorConfig.from_mapping({})`), its value format (from the type annotation) and its
-description: the field's `metadata["doc"]`, else the `* \\`name\\`: ...` bullet of its class docstring, else
-the interim text below.
+description: the field's `metadata["doc"]` (user-facing text; the class docstrings speak to developers). A
+setting without one is an error: `--check` and the default mode exit 1 naming it.
 """
 
 from __future__ import annotations
@@ -47,53 +47,6 @@ FLATTEN: dict[tuple[type, str], str] = {
 # Fields that are bookkeeping, not settings.
 INTERNAL = frozenset({(TestDoubleConfig, "owned_state_dir")})
 
-# User-facing descriptions, until the config classes carry them as `field(metadata={"doc": ...})` (their
-# docstrings speak to developers: contract sections, method names). An entry here wins over a docstring
-# bullet; tests/delivery/test_config_reference.py asks for it to be deleted once the field has metadata.
-INTERIM_DOCS: dict[str, str] = {
-    "host": "Address to bind. The default accepts loopback connections only; `0.0.0.0` listens on every "
-    "interface (the container image sets it).",
-    "port": "TCP port for Bedrock Runtime, the control API and the journal page (HTTP/1.1 and h2c).",
-    "workers": "Worker processes. All workers share one state (rules, counters, journal).",
-    "strict_content_type": "Reject `Content-Type: application/octet-stream` (what the JS SDK sends without "
-    "`contentType`) instead of accepting it with a warning.",
-    "model_aliases": "Application inference profiles: profile ARN or id `=` one of the three model ids.",
-    "strict_auth": "Require credentials: a SigV4 access key from `access_keys` with a valid signature, or a "
-    "token from `bearer_tokens`; anything else gets AWS's 403 errors. Off: any or no credentials pass.",
-    "access_keys": "For `strict_auth`: SigV4 access key ids `=` their secret keys (signatures are verified).",
-    "bearer_tokens": "For `strict_auth`: accepted Bedrock API keys (`Authorization: Bearer <token>`).",
-    "caption": "Draw a caption (task, seed, image index, prompt) into the generated pictures.",
-    "response_cache_size": "Finished responses each worker keeps for repeated identical requests; `0` turns "
-    "the cache off.",
-    "access_log": "Print one line per request: method, path, status, Bedrock error type, time, request id.",
-    "state_path": "SQLite file holding rules, counters, filters, lifecycle and the journal, shared by all "
-    "workers. `:memory:` keeps state inside one process (one worker only).",
-    "journal_image_cap": "Images (base64 text) up to this many bytes are kept whole in the journal; larger "
-    "ones are replaced by their sha256 and length.",
-    "journal_limit": "The journal keeps about the newest this many entries.",
-    "control_api": "Serve the control API and the journal page under `/_emulator/`. When `false`, every "
-    "`/_emulator/` path except `health` answers Bedrock's unknown-operation 404.",
-    "control_token": "When set, the control API and the journal page's data need "
-    "`Authorization: Bearer <token>` (else 401). `health` stays open.",
-    "blocked_words": "Input moderation: words in `text` or `negativeText` (whole word, any case) that get "
-    "Bedrock's content-filter ValidationException.",
-    "blocked_image_hashes": "Input moderation: sha256 (hex) of an input image's base64 string as sent.",
-    "blocked_image_marker": "Input moderation: an input image whose decoded bytes contain this text is "
-    "blocked (for example a PNG `tEXt` chunk).",
-    "mask_prompt_failure_words": "A `maskPrompt` containing one of these words fails with Bedrock's "
-    "mask-generation text.",
-    "output_block_mode": "Output moderation: `none`, `all`, `indices` or `probability`. Blocked images are "
-    "dropped and the 200 body carries `error`.",
-    "output_block_indices": "With `indices`: the image indices to drop.",
-    "output_block_probability": "With `probability`: the chance each image is dropped (decided by `seed`, "
-    "the request and the index).",
-    "output_block_words": "Only block output for prompts containing one of these words.",
-    "lifecycle": "Simulated model lifecycle: model id `=` `active`, `legacy` or `eol`. Legacy and "
-    "end-of-life models answer 404 ResourceNotFoundException.",
-    "rules": "Start fault and latency rules (JSON; see docs/CONTROL_API.md).",
-    "seed": "Seeds every random decision: probability rules, random latency, probabilistic output blocking.",
-}
-
 
 @dataclass(frozen=True)
 class Setting:
@@ -103,33 +56,12 @@ class Setting:
     flag: str | None
     default: str
     value: str
-    description: str
-    description_source: str  # "metadata", "docstring" or "interim"
+    description: str  # the field's metadata["doc"]; empty when it has none
 
     @property
     def env(self) -> str:
         """The environment variable (`NOVA_EMULATOR_` + the key in upper case)."""
         return ENV_PREFIX + self.key.upper()
-
-
-def docstring_bullets(cls: type) -> dict[str, str]:
-    """`* \\`a\\`, \\`b\\` (note): text` bullets of a class docstring: each named field → its text."""
-    found: dict[str, str] = {}
-    bullets: list[str] = []
-    for line in (cls.__doc__ or "").splitlines():
-        stripped = line.strip()
-        if stripped.startswith("* "):
-            bullets.append(stripped[2:])
-        elif bullets and stripped and line.startswith("    "):
-            bullets[-1] += " " + stripped
-        elif not stripped and bullets:
-            bullets.append("")
-    for bullet in filter(None, bullets):
-        head, sep, text = bullet.partition(": ")
-        if sep:
-            for name in re.findall(r"`(\w+)`", head):
-                found[name] = " ".join(text.split())
-    return found
 
 
 def cli_flags() -> set[str]:
@@ -181,7 +113,6 @@ def walk(
 ) -> Iterator[Setting]:
     """The settings of one config class, nested objects flattened."""
     hints = typing.get_type_hints(cls)
-    bullets = docstring_bullets(cls)
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if (cls, f.name) in INTERNAL:
             continue
@@ -190,22 +121,13 @@ def walk(
             yield from walk(type(value), value, prefix + FLATTEN[(cls, f.name)], owned_dir, flags)
             continue
         key = prefix + f.name
-        if f.metadata.get("doc"):
-            description, source = str(f.metadata["doc"]), "metadata"
-        elif key in INTERIM_DOCS:
-            description, source = INTERIM_DOCS[key], "interim"
-        elif f.name in bullets:
-            description, source = bullets[f.name], "docstring"
-        else:
-            description, source = "", "missing"
         flag = key.replace("_", "-")
         yield Setting(
             key=key,
             flag=f"--{flag}" if flag in flags else None,
             default=render_default(value, owned_dir),
             value=value_format(hints[f.name]),
-            description=description,
-            description_source=source,
+            description=str(f.metadata.get("doc", "")),
         )
 
 
@@ -251,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--print", action="store_true", help="print the table")
     args = parser.parse_args(argv)
     rows = settings()
-    missing = [row.key for row in rows if row.description_source == "missing"]
+    missing = [row.key for row in rows if not row.description]
     if missing:
         print(f"settings without a description: {', '.join(missing)}", file=sys.stderr)
         return 1

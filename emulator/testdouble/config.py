@@ -117,16 +117,56 @@ class TestDoubleConfig:
 
     __test__ = False  # not a pytest test class
 
-    state_path: str = MEMORY
-    owned_state_dir: str | None = None
-    journal_image_cap: int = 64 * 1024
-    journal_limit: int = 10_000
-    control_api: bool = True
-    control_token: str | None = None
-    filters: Filters = field(default_factory=Filters)
-    lifecycle: Mapping[str, str] = field(default_factory=dict)
-    rules: tuple[Rule, ...] = ()
-    seed: int = 0
+    state_path: str = field(
+        default=MEMORY,
+        metadata={
+            "doc": "SQLite file holding rules, counters, filters, lifecycle and the journal, shared by all "
+            "workers. `:memory:` keeps state inside one process (one worker only)."
+        },
+    )
+    owned_state_dir: str | None = None  # bookkeeping, not a setting
+    journal_image_cap: int = field(
+        default=64 * 1024,
+        metadata={
+            "doc": "Images (base64 text) up to this many bytes are kept whole in the journal; larger ones "
+            "are replaced by their sha256 and length."
+        },
+    )
+    journal_limit: int = field(
+        default=10_000, metadata={"doc": "The journal keeps about the newest this many entries."}
+    )
+    control_api: bool = field(
+        default=True,
+        metadata={
+            "doc": "Serve the control API and the journal page under `/_emulator/`. When `false`, every "
+            "`/_emulator/` path except `health` answers Bedrock's unknown-operation 404."
+        },
+    )
+    control_token: str | None = field(
+        default=None,
+        metadata={
+            "doc": "When set, the control API and the journal page's data need "
+            "`Authorization: Bearer <token>` (else 401). `health` stays open."
+        },
+    )
+    filters: Filters = field(default_factory=Filters)  # its fields are settings of their own
+    lifecycle: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "doc": "Simulated model lifecycle: model id `=` `active`, `legacy` or `eol`. Legacy and "
+            "end-of-life models answer 404 ResourceNotFoundException."
+        },
+    )
+    rules: tuple[Rule, ...] = field(
+        default=(), metadata={"doc": "Start fault and latency rules (JSON; see docs/CONTROL_API.md)."}
+    )
+    seed: int = field(
+        default=0,
+        metadata={
+            "doc": "Seeds every random decision: probability rules, random latency, probabilistic output "
+            "blocking."
+        },
+    )
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> TestDoubleConfig:

@@ -36,10 +36,26 @@ class OutputBlock:
     whose `text` or `negativeText` contains one of them (whole word, any case) are affected.
     """
 
-    mode: str = "none"
-    indices: tuple[int, ...] = ()
-    probability: float = 0.0
-    words: tuple[str, ...] = ()
+    mode: str = field(
+        default="none",
+        metadata={
+            "doc": "Output moderation: `none`, `all`, `indices` or `probability`. Blocked images are dropped "
+            "and the 200 body carries `error`."
+        },
+    )
+    indices: tuple[int, ...] = field(
+        default=(), metadata={"doc": "With `indices`: the image indices to drop."}
+    )
+    probability: float = field(
+        default=0.0,
+        metadata={
+            "doc": "With `probability`: the chance each image is dropped (decided by `seed`, the request and "
+            "the index)."
+        },
+    )
+    words: tuple[str, ...] = field(
+        default=(), metadata={"doc": "Only block output for prompts containing one of these words."}
+    )
 
     def to_json(self) -> dict[str, object]:
         """The control API's view."""
@@ -55,11 +71,31 @@ class OutputBlock:
 class Filters:
     """Content-filter triggers; all empty by default, so nothing is moderated (§8.4)."""
 
-    blocked_words: tuple[str, ...] = ()
-    blocked_image_hashes: frozenset[str] = frozenset()
-    blocked_image_marker: str | None = None
-    mask_prompt_failure_words: tuple[str, ...] = ()
-    output_block: OutputBlock = field(default_factory=OutputBlock)
+    blocked_words: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": "Input moderation: words in `text` or `negativeText` (whole word, any case) that get "
+            "Bedrock's content-filter ValidationException."
+        },
+    )
+    blocked_image_hashes: frozenset[str] = field(
+        default=frozenset(),
+        metadata={"doc": "Input moderation: sha256 (hex) of an input image's base64 string as sent."},
+    )
+    blocked_image_marker: str | None = field(
+        default=None,
+        metadata={
+            "doc": "Input moderation: an input image whose decoded bytes contain this text is blocked (for "
+            "example a PNG `tEXt` chunk)."
+        },
+    )
+    mask_prompt_failure_words: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": "A `maskPrompt` containing one of these words fails with Bedrock's mask-generation text."
+        },
+    )
+    output_block: OutputBlock = field(default_factory=OutputBlock)  # flattened as `output_block_*` settings
 
     def to_json(self) -> dict[str, object]:
         """The control API's view."""
