@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests" / "reliability"), str(ROOT)]  # rel_support, and the tests package it uses
 
 from rel_support import NOVA, http_request, invoke_path, start_server  # noqa: E402
 

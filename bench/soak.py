@@ -30,7 +30,8 @@ import boto3
 import httpx
 from botocore.config import Config
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests" / "reliability"), str(ROOT)]  # rel_support, and the tests package it uses
 
 from rel_support import Server, invoke_path, start_server, valid_bodies  # noqa: E402
 

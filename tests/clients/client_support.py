@@ -1,4 +1,5 @@
-"""Helpers for the real-client tests: the REAL server as a subprocess, boto3 clients, the JS SDK runner.
+"""Helpers for the real-client tests: the REAL server as a subprocess (`tests/server_process.py`), boto3
+clients, the JS SDK runner.
 
 Node/npm and the AWS CLI are optional locally (tests skip), but in CI `NOVA_REQUIRE_ALL_CLIENTS=1` turns a
 missing tool into a failure.
@@ -7,114 +8,28 @@ missing tool into a failure.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
-import pytest
 from botocore.config import Config
 
+from tests.server_process import EmulatorProcess
+
 JS_DIR = Path(__file__).parent / "js"
-READY_MARK = "nova-canvas-emulator ready on "
 ACCESS_KEY = "AKIDEXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 FAST_RETRIES = Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=120)
 
 
-def require_all_clients() -> bool:
-    """In CI every client must be present: a missing tool fails instead of skipping."""
-    return os.environ.get("NOVA_REQUIRE_ALL_CLIENTS", "") == "1"
-
-
-def missing_tool(what: str) -> None:
-    """Skip locally, fail in CI."""
-    if require_all_clients():
-        pytest.fail(f"{what} is required when NOVA_REQUIRE_ALL_CLIENTS=1")
-    pytest.skip(f"{what} not available")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_command() -> list[str]:
-    """The console script next to this interpreter, or `python -m emulator` when it is not installed."""
-    script = Path(sys.executable).parent / "nova-canvas-emulator"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "emulator"]
-
-
-def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The test's environment without NOVA_EMULATOR_* leaking in from the caller, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOVA_EMULATOR_")}
-    env.update(extra or {})
-    return env
-
-
-class EmulatorProcess:
-    """A running `nova-canvas-emulator` subprocess; output goes to a log file (never a full pipe)."""
-
-    def __init__(self, log_path: Path, args: list[str], env: Mapping[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [*server_command(), "--port", str(self.port), *args],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=subprocess_env(env),
-            cwd=Path(__file__).parents[2],
-        )
-
-    def log(self) -> str:
-        """Everything the server printed so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 60.0) -> str:
-        """Block until the ready line appears; return it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.log().splitlines():
-                if line.startswith(READY_MARK):
-                    return line
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            time.sleep(0.05)
-        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        """Signal the server (our own child, by pid) and return its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        return int(self.proc.returncode)
-
-
-def start_emulator(tmp: Path, name: str, args: list[str] | None = None, env: Mapping[str, str] | None = None):
-    """Start a server and wait for its ready line."""
-    server = EmulatorProcess(tmp / f"{name}.log", args or [], env)
-    try:
-        server.wait_ready()
-    except RuntimeError:
-        server.stop(signal.SIGKILL)
-        raise
-    return server
+def start_emulator(
+    tmp: Path, name: str, args: list[str] | None = None, env: Mapping[str, str] | None = None
+) -> EmulatorProcess:
+    """Start a server logging to `<tmp>/<name>.log` and wait for its ready line."""
+    return EmulatorProcess.start(tmp / f"{name}.log", args or [], env)
 
 
 FAULT_HEADER = "x-fault-case"

@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_support import (
-    JS_DIR,
-    EmulatorProcess,
-    install_fault_rules,
-    make_client,
-    missing_tool,
-    start_emulator,
-)
+from client_support import JS_DIR, install_fault_rules, make_client, start_emulator
+
+from tests.server_process import EmulatorProcess, missing_tool
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from client_support import ACCESS_KEY, SECRET_KEY, EmulatorProcess, make_client, run_js_cases, start_emulator
+from client_support import ACCESS_KEY, SECRET_KEY, make_client, run_js_cases, start_emulator
 
 from emulator.errors import SIGNATURE_MISMATCH
+from tests.server_process import EmulatorProcess
 from validator import messages
 
 SUFFIX = messages.ERROR_TYPE_SUFFIX

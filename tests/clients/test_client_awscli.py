@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from bedrock_bodies import NOVA, check_success, text_image
-from client_support import missing_tool, subprocess_env
 
+from tests.server_process import missing_tool, subprocess_env
 from validator import messages
 
 

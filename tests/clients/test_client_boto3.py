@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 from bedrock_bodies import NOVA, TITAN_V1, TITAN_V2, check_success, image_size, task_body, text_image
-from client_support import FAULT_HEADER, add_header, make_client, subprocess_env
+from client_support import FAULT_HEADER, add_header, make_client
 
+from tests.server_process import subprocess_env
 from validator import messages
 
 ERROR_TYPE = "x-amzn-errortype"

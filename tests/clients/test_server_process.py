@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 from bedrock_bodies import NOVA, TITAN_V2, text_image
-from client_support import READY_MARK, server_command, start_emulator, subprocess_env
+from client_support import start_emulator
 
+from tests.server_process import READY_MARK, server_command, subprocess_env
 from validator.types import ModelId
 
 

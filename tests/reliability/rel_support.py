@@ -1,9 +1,9 @@
 """Helpers for the reliability suite: the REAL server as a subprocess, raw-socket HTTP, response checks.
 
 Everything here talks to 127.0.0.1 only, on a port the test started, and every wait is bounded. The server
-is the console script (Granian, `--http auto`), started the way `tests/clients/conftest.py` starts it: a free
+is the console script (Granian, `--http auto`), started by `tests/server_process.py` as in every suite: a free
 port, output to a log file, readiness from the ready line. Used by the tests in this folder and by
-`bench/soak.py`.
+`bench/soak.py` and `bench/slowloris.py`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.server_process import ROOT, EmulatorProcess
+
 IMAGES = ROOT / "fixtures" / "images"
-READY_MARK = "nova-canvas-emulator ready on "
 ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 UNKNOWN_OPERATION_TYPE = (
     "UnknownOperationException:http://internal.amazon.com/coral/com.amazon.coral.service/"
@@ -68,63 +66,14 @@ def invoke_path(model: str = NOVA) -> str:
     return "/model/" + model.replace(":", "%3A").replace("/", "%2F") + "/invoke"
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_command() -> list[str]:
-    """The console script next to this interpreter, or `python -m emulator` when it is not installed."""
-    script = Path(sys.executable).parent / "nova-canvas-emulator"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "emulator"]
-
-
-class Server:
-    """A running `nova-canvas-emulator` (our own child process); output goes to a log file."""
+class Server(EmulatorProcess):
+    """A running `nova-canvas-emulator` (`tests/server_process.py`) with the access log off by default, plus
+    liveness and the worker processes seen through /proc."""
 
     def __init__(
-        self, log_path: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+        self, log_path: Path, args: Sequence[str] = (), env: Mapping[str, str | None] | None = None
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("NOVA_EMULATOR_")}
-        # The test double's SQLite state next to the log (pytest's tmp dirs are pruned; the emulator's own
-        # default, a fresh /tmp/nova-canvas-emulator-* directory per start, is never removed).
-        self.state_path = log_path.with_suffix(".state.sqlite3")
-        settings: dict[str, str | None] = {
-            "NOVA_EMULATOR_ACCESS_LOG": "false",
-            "NOVA_EMULATOR_STATE_PATH": str(self.state_path),
-            **(env or {}),
-        }
-        environ.update({k: v for k, v in settings.items() if v is not None})  # None: leave the setting unset
-        # The server runs the code next to these tests, even if another checkout is installed in the venv.
-        environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
-        self.proc = subprocess.Popen(
-            [*server_command(), "--port", str(self.port), *args],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=environ,
-            cwd=ROOT,
-        )
-
-    def log(self) -> str:
-        """Everything the server printed so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Block until the ready line appears."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if READY_MARK in self.log():
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            time.sleep(0.05)
-        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
+        super().__init__(log_path, args, {"NOVA_EMULATOR_ACCESS_LOG": "false", **(env or {})})
 
     def alive(self) -> bool:
         """The main process runs and `/_emulator/health` answers 200 within 10 s."""
@@ -175,30 +124,13 @@ class Server:
         """The local addresses of this server's listening TCP sockets, as `ip:port` (from /proc/net/tcp*)."""
         return listening_addresses(self.port)
 
-    def stop(self, timeout: float = 20.0) -> int:
-        """SIGTERM our own child (by pid), SIGKILL if it does not exit; return its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        return int(self.proc.returncode)
-
 
 def start_server(
     tmp: Path, name: str, args: Sequence[str] = (), env: Mapping[str, str | None] | None = None
 ) -> Server:
-    """Start a server and wait for its ready line (killed again if it never gets ready)."""
-    server = Server(tmp / f"{name}.log", args, env)
-    try:
-        server.wait_ready()
-    except RuntimeError:
-        server.stop(timeout=5)
-        raise
-    return server
+    """Start a server logging to `<tmp>/<name>.log` and wait for its ready line (stopped again if it never
+    gets ready). An `env` value of None leaves that setting unset."""
+    return Server.start(tmp / f"{name}.log", args, env)
 
 
 def _is_zombie(pid: int) -> bool | None:

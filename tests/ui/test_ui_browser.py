@@ -18,8 +18,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from browser_support import CHROMIUM_ARGS, Server, chromium_path, require
+from browser_support import CHROMIUM_ARGS, chromium_path
 from PIL import Image, ImageDraw
+
+from tests.server_process import EmulatorProcess, missing_tool
 
 NOVA = "amazon.nova-canvas-v1:0"
 TOKEN = "ui-test-token"
@@ -68,22 +70,21 @@ def invoke(client: Any, body: dict[str, Any]) -> dict[str, Any]:
 def chromium() -> str:
     """Chromium and Playwright's Python package, or skip (fail in CI, see `chromium_path`)."""
     if sync_api is None:
-        require("the playwright Python package (pip install -e '.[test]')")
+        missing_tool("the playwright Python package (pip install -e '.[test]')")
     return chromium_path()
 
 
 @pytest.fixture(scope="module")
-def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """The console-script server with a control token and a journal cap that keeps these small images."""
     env = {"NOVA_EMULATOR_CONTROL_TOKEN": TOKEN, "NOVA_EMULATOR_JOURNAL_IMAGE_CAP": "2000000"}
-    srv = Server(tmp_path_factory.mktemp("ui") / "server.log", env)
-    srv.wait_ready()
+    srv = EmulatorProcess.start(tmp_path_factory.mktemp("ui") / "server.log", env=env)
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def bedrock(server: Server) -> Any:
+def bedrock(server: EmulatorProcess) -> Any:
     """boto3 bedrock-runtime pointed at the server, one attempt."""
     return boto3.client(
         "bedrock-runtime",
@@ -143,7 +144,9 @@ def page_errors() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def page(browser: Any, server: Server, calls: dict[str, str], page_errors: list[str]) -> Iterator[Any]:
+def page(
+    browser: Any, server: EmulatorProcess, calls: dict[str, str], page_errors: list[str]
+) -> Iterator[Any]:
     """The journal page, token given once in the query string."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
     tab = context.new_page()
@@ -157,7 +160,7 @@ def page(browser: Any, server: Server, calls: dict[str, str], page_errors: list[
 
 
 def test_without_the_token_the_page_says_so_and_offers_to_take_it(
-    browser: Any, server: Server, calls: dict[str, str]
+    browser: Any, server: EmulatorProcess, calls: dict[str, str]
 ) -> None:
     context = browser.new_context()
     tab = context.new_page()
@@ -233,7 +236,7 @@ def test_the_detail_view_shows_the_request_json_with_images_elided(page: Any) ->
 
 
 def test_paging_walks_the_journal_a_page_at_a_time(
-    browser: Any, server: Server, calls: dict[str, str]
+    browser: Any, server: EmulatorProcess, calls: dict[str, str]
 ) -> None:
     context = browser.new_context()
     tab = context.new_page()
