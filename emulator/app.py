@@ -10,6 +10,7 @@ from flask import Flask
 from emulator import errors, routes, testdouble
 from emulator.cache import LRUCache
 from emulator.config import EmulatorConfig
+from emulator.hooks import SuccessBody
 from validator.types import InputImage
 
 # Finished responses can be megabytes (five 2048x2048 PNGs); bound the cache by bytes as well as entries.
@@ -27,7 +28,7 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
         config=config,
         hooks=hooks,
         version=_version(),
-        responses=LRUCache(config.response_cache_size, RESPONSE_CACHE_BYTES, len),
+        responses=LRUCache(config.response_cache_size, RESPONSE_CACHE_BYTES, _success_size),
         # A report holds the decoded input images; its body length is a fair proxy for its size.
         reports=LRUCache(config.response_cache_size, REPORT_CACHE_BYTES, _report_size),
     )
@@ -47,6 +48,18 @@ def _report_size(cached: routes.CachedReport) -> int:
     images = [v for v in values if isinstance(v, InputImage)]
     images += [i for v in values if isinstance(v, tuple) for i in v if isinstance(i, InputImage)]
     return base + sum(image.pixels.nbytes for image in images)
+
+
+# Per cached body beyond its bytes: the SuccessBody and its span tuples, and what a hook remembers per body
+# while it is alive (the journal's sha256 digests: one 64-character string per image), with room to spare.
+SUCCESS_OVERHEAD_BYTES = 512
+SUCCESS_PER_IMAGE_BYTES = 256
+
+
+def _success_size(success: SuccessBody) -> int:
+    """The memory a cached response holds: its body, plus a fixed allowance per entry and per image."""
+    spans = len(success.images) + (success.mask is not None)
+    return len(success.body) + SUCCESS_OVERHEAD_BYTES + SUCCESS_PER_IMAGE_BYTES * spans
 
 
 def _version() -> str:

@@ -26,6 +26,31 @@ from validator.report import BedrockError, ContractWarning, RequestReport
 from validator.types import InvokeRequest, ModelId, TaskType
 
 
+@dataclass(frozen=True, eq=False)
+class SuccessBody:
+    """A 200 body as the pipeline produced it, and where its base64 images sit in it.
+
+    `images` holds one `(start, end)` byte span per returned image, in order, and `mask` the span of
+    `maskImage` (None without one): the slices `body[start:end]` are the base64 strings exactly as sent
+    (ASCII, so bytes and characters coincide). Spans rather than copies, so a cached body costs its own
+    bytes only, and a hook needs no JSON parsing to see the images. Compared and hashed by identity: the
+    response cache hands out the same object for repeated requests, so a hook may remember what it derived.
+    """
+
+    body: bytes
+    images: tuple[tuple[int, int], ...] = ()
+    mask: tuple[int, int] | None = None
+
+    def image_views(self) -> list[memoryview]:
+        """The base64 images, in order, as zero-copy views of the body."""
+        view = memoryview(self.body)
+        return [view[start:end] for start, end in self.images]
+
+    def mask_view(self) -> memoryview | None:
+        """The base64 mask image as a zero-copy view of the body, or None."""
+        return memoryview(self.body)[self.mask[0] : self.mask[1]] if self.mask is not None else None
+
+
 @dataclass
 class Call:
     """What is known about one HTTP request as it moves through the pipeline.
@@ -52,6 +77,7 @@ class Call:
     images_returned: int = 0
     images_blocked: int = 0
     cache_hit: bool = False
+    success: SuccessBody | None = None  # the 200 body and its image spans, set by step 13 (hit or miss)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -29,7 +29,7 @@ from emulator.cache import LRUCache, body_digest
 from emulator.config import EmulatorConfig
 from emulator.errors import UnknownOperationException, ValidationException
 from emulator.generators import MaskPromptError, generate
-from emulator.hooks import Call, Hooks
+from emulator.hooks import Call, Hooks, SuccessBody
 from validator import check_headers, messages, resolve_model_id, validate_body
 from validator.report import BedrockError, RequestReport
 from validator.types import InvokeRequest, ModelId, TaskType
@@ -62,7 +62,7 @@ class EmulatorState:
     config: EmulatorConfig
     hooks: Hooks
     version: str
-    responses: LRUCache[bytes]
+    responses: LRUCache[SuccessBody]
     reports: LRUCache[CachedReport]
 
 
@@ -458,30 +458,55 @@ _TASK_TYPES = frozenset(task.value for task in TaskType)
 def _generate(
     call: Call, st: EmulatorState, req: InvokeRequest, blocked: frozenset[int], digest: bytes
 ) -> bytes:
-    """Step 13: the response body, from the cache when this exact request was generated before."""
+    """Step 13: the response body, from the cache when this exact request was generated before.
+
+    Hit or miss, `call.success` gets the body with its image spans, so the journal never re-parses it."""
     key = (req.model, digest, st.config.caption, blocked)
     wanted = range(req.config.number_of_images)
     call.images_blocked = sum(1 for i in wanted if i in blocked)
     call.images_returned = len(wanted) - call.images_blocked
-    payload = st.responses.get(key)
-    call.cache_hit = payload is not None
-    if payload is None:
-        payload = _render_success(req, blocked, st.config.caption)
-        st.responses.put(key, payload)
-    return payload
+    success = st.responses.get(key)
+    call.cache_hit = success is not None
+    if success is None:
+        success = _render_success(req, blocked, st.config.caption)
+        st.responses.put(key, success)
+    call.success = success
+    return success.body
 
 
-def _render_success(req: InvokeRequest, blocked: frozenset[int], caption: bool) -> bytes:
-    """§2.7 body, compact, keys in order images, maskImage, error (§8.3 texts when images are blocked)."""
+def _render_success(req: InvokeRequest, blocked: frozenset[int], caption: bool) -> SuccessBody:
+    """§2.7 body, compact, keys in order images, maskImage, error (§8.3 texts when images are blocked),
+    with the byte span of each base64 image in it."""
     try:
         out = generate(req, skip=blocked, caption=caption)
     except MaskPromptError:
         raise ValidationException(messages.MASK_PROMPT_FAILED) from None
-    parts = [b'{"images":[', b",".join(b'"' + base64.b64encode(png) + b'"' for png in out.images), b"]"]
-    if out.mask is not None:
-        parts += [b',"maskImage":"', base64.b64encode(out.mask), b'"']
+    body = _BodyWriter(b'{"images":[')
+    images = tuple(body.string(base64.b64encode(png), b"," if n else b"") for n, png in enumerate(out.images))
+    body.add(b"]")
+    mask = body.string(base64.b64encode(out.mask), b',"maskImage":') if out.mask is not None else None
     if any(i in blocked for i in range(req.config.number_of_images)):
         text = messages.SOME_IMAGES_BLOCKED if out.images else messages.ALL_IMAGES_BLOCKED
-        parts += [b',"error":', json.dumps(text).encode()]
-    parts.append(b"}")
-    return b"".join(parts)
+        body.add(b',"error":' + json.dumps(text).encode())
+    body.add(b"}")
+    return SuccessBody(b"".join(body.parts), images, mask)
+
+
+class _BodyWriter:
+    """Pieces of a body being written, and the offset where the next one starts."""
+
+    def __init__(self, first: bytes) -> None:
+        self.parts = [first]
+        self.size = len(first)
+
+    def add(self, piece: bytes) -> None:
+        self.parts.append(piece)
+        self.size += len(piece)
+
+    def string(self, ascii_text: bytes, before: bytes) -> tuple[int, int]:
+        """Append `before` and a JSON string holding `ascii_text` (no escaping needed); the text's span."""
+        self.add(before + b'"')
+        start = self.size
+        self.add(ascii_text)
+        self.add(b'"')
+        return start, start + len(ascii_text)

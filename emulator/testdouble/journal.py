@@ -18,14 +18,14 @@ import itertools
 import json
 import os
 import threading
-from collections import OrderedDict
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask import Response
 
-from emulator.hooks import Call
+from emulator.hooks import Call, SuccessBody
 from validator import messages
 
 # Body keys whose string values (or list items) are base64 images (CONTRACT.md §3.3, §2.7).
@@ -46,17 +46,25 @@ MAX_ITEMS = 200  # members kept per object or array of a journaled request body
 MAX_ERRORS = 100  # schema violations kept per entry (`errors_total` counts them all)
 MAX_MESSAGE_CHARS = 16_384  # Bedrock's messages are short; a schema message lists every violation
 MORE = "$more"
-SUMMARY_CACHE_SIZE = 32
 
 
-def image_ref(value: str, cap: int) -> dict[str, object]:
-    """The bounded journal form of one base64 image string."""
-    ref: dict[str, object] = {
-        "sha256": hashlib.sha256(value.encode("ascii", "replace")).hexdigest(),
-        "length": len(value),
-    }
+def image_ref(value: str, cap: int, sha256: str | None = None) -> dict[str, object]:
+    """The bounded journal form of one base64 image string (`sha256`: its digest, when already known)."""
+    if sha256 is None:
+        sha256 = hashlib.sha256(value.encode("ascii", "replace")).hexdigest()
+    ref: dict[str, object] = {"sha256": sha256, "length": len(value)}
     if len(value) <= cap:
         ref["base64"] = value
+    else:
+        ref["elided"] = True
+    return {"$image": ref}
+
+
+def _span_ref(view: memoryview, cap: int, sha256: str) -> dict[str, object]:
+    """`image_ref` of a base64 image held as ASCII bytes: the string is only decoded when it is kept."""
+    ref: dict[str, object] = {"sha256": sha256, "length": len(view)}
+    if len(view) <= cap:
+        ref["base64"] = str(view, "ascii")
     else:
         ref["elided"] = True
     return {"$image": ref}
@@ -132,32 +140,40 @@ def bounded_message(text: str | None) -> str | None:
 
 
 class ResponseSummaries:
-    """Summaries of success bodies, remembered per body so a cached response is not re-parsed and re-hashed.
+    """The `image_data`/`mask_image` part of a 200 response's journal view.
 
-    The pipeline's response cache hands out the same `bytes` object for repeated requests; a bytes object
-    caches its hash, so the lookup is cheap exactly when it helps.
+    The pipeline hands over the body it produced with the span of each base64 image (`Call.success`), so
+    nothing is re-parsed. The sha256 of each image is computed once per body and remembered while the body is
+    alive: the response cache hands out the same `SuccessBody` object for repeated requests, so a cached
+    response is hashed once, not once per request. The memory is weak-keyed, so it holds one small tuple of
+    digests per live body and nothing once the cache has dropped it (the cache's size accounts for it).
     """
 
     def __init__(self, cap: int) -> None:
         self._cap = cap
         self._lock = threading.Lock()
-        self._items: OrderedDict[bytes, dict[str, object]] = OrderedDict()
+        self._digests: weakref.WeakKeyDictionary[SuccessBody, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
-    def summary(self, body: bytes) -> dict[str, object]:
-        """`{"images": [refs], "maskImage": ref?}` for a 200 body."""
+    def summary(self, success: SuccessBody) -> dict[str, object]:
+        """`{"image_data": [refs], "mask_image": ref?}` for a body the pipeline produced."""
+        views = success.image_views()
+        mask = success.mask_view()
+        if mask is not None:
+            views.append(mask)
         with self._lock:
-            found = self._items.get(body)
-            if found is not None:
-                self._items.move_to_end(body)
-                return found
-        made = self._summarise(body)
-        with self._lock:
-            self._items[body] = made
-            while len(self._items) > SUMMARY_CACHE_SIZE:
-                self._items.popitem(last=False)
-        return made
+            digests = self._digests.get(success)
+        if digests is None:
+            digests = tuple(hashlib.sha256(view).hexdigest() for view in views)
+            with self._lock:
+                self._digests[success] = digests
+        refs = [_span_ref(view, self._cap, digest) for view, digest in zip(views, digests, strict=True)]
+        out: dict[str, object] = {"image_data": refs[: len(success.images)]}
+        if mask is not None:
+            out["mask_image"] = refs[-1]
+        return out
 
-    def _summarise(self, body: bytes) -> dict[str, object]:
+    def parse(self, body: bytes) -> dict[str, object]:
+        """The same summary for a 200 body the pipeline did not describe (parsed; not on the invoke path)."""
         try:
             data = json.loads(body)
         except ValueError:
@@ -182,7 +198,10 @@ def response_view(call: Call, response: Response, summaries: ResponseSummaries) 
             view["error"] = (
                 messages.SOME_IMAGES_BLOCKED if call.images_returned else messages.ALL_IMAGES_BLOCKED
             )
-        view.update(summaries.summary(response.get_data()))
+        success = call.success
+        view.update(
+            summaries.summary(success) if success is not None else summaries.parse(response.get_data())
+        )
     elif call.error is not None:
         view["message"] = bounded_message(call.error.message)
     elif not response.is_streamed and response.content_length is not None and response.content_length < 4096:
