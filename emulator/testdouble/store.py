@@ -7,15 +7,23 @@ has its own connection, and every transaction is short. Counters are decided ins
 serialises the read-decide-write across processes. `:memory:` keeps one connection behind a lock instead,
 for a single process.
 
-Hot path cost per request: one read of the state version (rules, filters and lifecycle are re-read only when
-it changed), one counter transaction per *matching* rule, and one journal insert.
+Hot path cost per request: one look at the change counter (rules, filters and lifecycle are re-read only when
+it moved), one counter transaction per *matching* rule, and one journal insert.
+
+The change counter is a 64-bit integer in a small file next to the database (`<state_path>-changes`), mapped
+into every worker's memory: reading it costs no SQL statement. Each change of rules, filters or lifecycle
+commits first and then increments it under an exclusive `flock`, so a worker that sees the new value reads
+the committed state, and a control call that has returned is seen by the next request in every worker.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import mmap
 import os
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -28,6 +36,8 @@ from emulator.testdouble.filters import Filters, filters_from_json
 from emulator.testdouble.rules import Action, Rule, parse_rule, rule_rng
 
 BUSY_TIMEOUT_MS = 10_000
+CHANGES_SUFFIX = "-changes"  # the change counter's file, next to the database
+_COUNTER = struct.Struct("<Q")
 PRUNE_EVERY = 256  # journal ids between two prunes of entries beyond `journal_limit`
 
 _SCHEMA = """
@@ -96,8 +106,11 @@ class Store:
         self._lock: AbstractContextManager[object] = threading.RLock() if self._memory else nullcontext()
         self._shared: sqlite3.Connection | None = None
         self._cached = Snapshot(version=-1)
+        self._cached_changes = -1  # the change counter's value when `_cached` was read
+        self._changes: ChangeCounter | None = None
         if not self._memory:
             Path(config.state_path).parent.mkdir(parents=True, exist_ok=True)
+            self._changes = ChangeCounter(config.state_path + CHANGES_SUFFIX)
         self._initialise()
 
     # --- connections and transactions ------------------------------------------------------------------
@@ -140,6 +153,17 @@ class Store:
             conn.execute("COMMIT")
 
     @contextmanager
+    def _state_tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that changes rules, filters or lifecycle: the change counter moves after the
+        commit, so every worker re-reads the snapshot on its next request."""
+        try:
+            with self._tx() as conn:
+                yield conn
+        finally:
+            if self._changes is not None:
+                self._changes.increment()
+
+    @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._connection()
@@ -149,7 +173,7 @@ class Store:
         with self._read() as conn:
             conn.executescript(_SCHEMA)
         fingerprint = self._config.start_state_json()
-        with self._tx() as conn:
+        with self._state_tx() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'start_state'").fetchone()
             if row is None or row[0] != fingerprint:
                 self._load_start_state(conn, clear_journal=True)
@@ -176,7 +200,11 @@ class Store:
     # --- state: snapshot, rules, filters, lifecycle, reset ---------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        """The state in force now; re-read from the database only when its version changed."""
+        """The state in force now; re-read from the database only when the change counter moved."""
+        changes = self._changes.value() if self._changes is not None else -1
+        cached = self._cached
+        if changes >= 0 and changes == self._cached_changes:
+            return cached
         with self._read() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             version = int(row[0]) if row else 0
@@ -191,12 +219,12 @@ class Store:
         filters = filters_from_json(json.loads(settings.get("filters", "{}")))
         lifecycle = json.loads(settings.get("lifecycle", "{}"))
         snap = Snapshot(version, rules, filters, lifecycle)
-        self._cached = snap
+        self._cached, self._cached_changes = snap, changes
         return snap
 
     def add_rule(self, rule: Rule) -> Rule:
         """Store a new rule (evaluated after the existing ones) and return it with its id."""
-        with self._tx() as conn:
+        with self._state_tx() as conn:
             cursor = conn.execute("INSERT INTO rules (spec) VALUES (?)", (json.dumps(rule.to_json()),))
             self._bump(conn)
         return parse_rule(rule.to_json(), rule_id=cursor.lastrowid)
@@ -205,7 +233,7 @@ class Store:
         """Remove one rule and its counters; False when there is no such rule."""
         if not _fits(rule_id):
             return False
-        with self._tx() as conn:
+        with self._state_tx() as conn:
             deleted = conn.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount
             conn.execute("DELETE FROM counters WHERE rule_id = ?", (rule_id,))
             self._bump(conn)
@@ -213,7 +241,7 @@ class Store:
 
     def clear_rules(self) -> int:
         """Remove every rule and counter; returns how many rules there were."""
-        with self._tx() as conn:
+        with self._state_tx() as conn:
             deleted = conn.execute("DELETE FROM rules").rowcount
             conn.execute("DELETE FROM counters")
             self._bump(conn)
@@ -227,17 +255,17 @@ class Store:
 
     def set_filters(self, filters: Filters) -> None:
         """Replace the content-filter settings."""
-        with self._tx() as conn:
+        with self._state_tx() as conn:
             self._put_setting(conn, "filters", filters.to_json())
 
     def set_lifecycle(self, lifecycle: Mapping[str, str]) -> None:
         """Replace the lifecycle map (models absent from it are active)."""
-        with self._tx() as conn:
+        with self._state_tx() as conn:
             self._put_setting(conn, "lifecycle", dict(lifecycle))
 
     def reset(self) -> None:
         """Back to the start state: configured rules, filters and lifecycle; counters and journal empty."""
-        with self._tx() as conn:
+        with self._state_tx() as conn:
             self._load_start_state(conn, clear_journal=True)
 
     @staticmethod
@@ -318,3 +346,40 @@ class Store:
         """Delete every journal entry; returns how many there were."""
         with self._read() as conn:
             return int(conn.execute("DELETE FROM journal").rowcount)
+
+
+class ChangeCounter:
+    """A 64-bit counter in a file shared by every process that maps it (see the module docstring)."""
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with _flocked(fd):
+                if os.fstat(fd).st_size < _COUNTER.size:
+                    os.ftruncate(fd, _COUNTER.size)  # a new file reads as zero
+            self._map = mmap.mmap(fd, _COUNTER.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)  # the mapping stays valid
+        self._path = path
+
+    def value(self) -> int:
+        """The current count: no lock, one aligned 8-byte read of shared memory."""
+        return int(_COUNTER.unpack_from(self._map)[0])
+
+    def increment(self) -> None:
+        """Add one; writers in every process take turns, so no increment is lost."""
+        fd = os.open(self._path, os.O_RDWR)
+        try:
+            with _flocked(fd):
+                _COUNTER.pack_into(self._map, 0, self.value() + 1)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def _flocked(fd: int) -> Iterator[None]:
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)

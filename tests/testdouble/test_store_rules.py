@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator.testdouble.config import MEMORY, TestDoubleConfig
+from emulator.testdouble.filters import filters_from_json
 from emulator.testdouble.rules import Action, RuleError, parse_action, parse_rule, rule_rng
 from emulator.testdouble.store import JournalQuery, Store
 from validator import messages
@@ -103,6 +104,28 @@ def test_two_stores_on_one_file_share_everything(tmp_path: Path) -> None:
     assert page.total < 300 and page.entries[-1]["n"] == 299  # pruned to about journal_limit
     worker_b.reset()
     assert worker_a.snapshot().rules == () and worker_a.journal(JournalQuery()).total == 0
+
+
+def test_every_state_change_reaches_a_worker_with_a_cached_snapshot(tmp_path: Path) -> None:
+    config = TestDoubleConfig(state_path=str(tmp_path / "state.sqlite3"))
+    worker_a, worker_b = Store(config), Store(config)
+    cached = worker_b.snapshot()
+    worker_a.record({"status": 200}, {"n": 1})  # journal and counters are not part of the snapshot
+    assert worker_b.snapshot() is cached and worker_a.snapshot() == cached
+    rule = worker_a.add_rule(parse_rule({"action": "ok"}, rule_id=None))
+    assert worker_b.snapshot().rules == (rule,)
+    worker_a.set_lifecycle({"amazon.nova-canvas-v1:0": "LEGACY"})
+    assert worker_b.snapshot().lifecycle == {"amazon.nova-canvas-v1:0": "LEGACY"}
+    worker_a.set_filters(filters_from_json({"blocked_words": ["forbidden"]}))
+    assert worker_b.snapshot().filters == worker_a.snapshot().filters != cached.filters
+    worker_b.delete_rule(rule.id or 0)  # a worker's own change, then the other's
+    assert worker_b.snapshot().rules == () and worker_a.snapshot().rules == ()
+    worker_a.add_rule(rule)
+    worker_a.clear_rules()
+    assert worker_b.snapshot().rules == ()
+    worker_b.reset()
+    assert worker_a.snapshot().lifecycle == {} and worker_a.snapshot().filters == cached.filters
+    assert Store(config).snapshot() == worker_a.snapshot()  # a new worker starts from the same state
 
 
 def test_a_new_worker_does_not_wipe_a_running_servers_state(tmp_path: Path) -> None:
