@@ -22,6 +22,7 @@ from typing import IO, Any
 from urllib.parse import unquote
 
 from flask import Blueprint, Response, current_app, g, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound
 
 from emulator import auth, errors
@@ -129,48 +130,51 @@ def open_call() -> Response | None:
     converters refuse (`<path:>` does not match a decoded newline, `%0A`). §2.2 routes on the raw path, so a
     Bedrock path still runs `dispatch`; anything else under `/_emulator/` is an unknown operation too.
     """
-    g.started = time.monotonic()
-    unrouted = isinstance(request.routing_exception, NotFound | MethodNotAllowed)
-    if request.path.startswith(CONTROL_PREFIX):
+    started = g.started = time.monotonic()
+    req = request_ctx.request  # the request itself, not the proxy: read several times per request
+    unrouted = isinstance(req.routing_exception, (NotFound, MethodNotAllowed))
+    if req.path.startswith(CONTROL_PREFIX):
         if unrouted:
             raise UnknownOperationException()
         return None
-    path, encoded = raw_request_path(request.environ)
-    route = parse_route(request.method, path, encoded)
+    path, encoded = raw_request_path(req.environ)
+    method = req.method
+    route = parse_route(method, path, encoded)
     g.call = Call(
         request_id=str(uuid.uuid4()),
-        method=request.method,
+        method=method,
         raw_path=path,
         operation=route.operation,
         raw_model_id=route.model_id,
-        headers=request_headers(request.environ),
-        started=g.started,
+        headers=request_headers(req.environ),
+        started=started,
     )
     g.encoded_path = encoded
-    return dispatch("") if request.routing_exception is not None else None
+    return dispatch("") if req.routing_exception is not None else None
 
 
 @bp.after_app_request
 def close_call(response: Response) -> Response:
     """Stamp §2.7/§2.8 headers, let the test double finalize (journal, connection faults), log one line."""
     call: Call | None = g.get("call")
+    st = state()
     if not 200 <= response.status_code <= 599:
         # Granian panics on a status it cannot send and the whole server stops; no path should produce one
         # (every status comes from the catalogue or a fixed table), so this only guards against regressions.
         response = errors.InternalServerException().render()
-    if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
+    if request_ctx.request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
         _connection_header(response, call)
     if call is not None:
         response.headers["x-amzn-RequestId"] = call.request_id
         if response.status_code == 200:
             elapsed_ms = int((time.monotonic() - call.started) * 1000)
             response.headers["X-Amzn-Bedrock-Invocation-Latency"] = str(elapsed_ms)
-        response = state().hooks.finalize(call, response)
+        response = st.hooks.finalize(call, response)
     if response.is_sequence:
         # A complete body (not a fault's generator): hand the WSGI server the list itself, so Granian sends
         # it in one piece instead of iterating a wrapper in Python (issue 3 speed target).
         response.direct_passthrough = True
-    if state().config.access_log:
+    if st.config.access_log:
         _log_request(call, response)
     return response
 
@@ -242,12 +246,13 @@ _MALLOC_TRIM = _malloc_trim()
 def _log_request(call: Call | None, response: Response) -> None:
     error_type = response.headers.get("x-amzn-ErrorType", "-").split(":", 1)[0]
     elapsed_ms = (time.monotonic() - g.get("started", time.monotonic())) * 1000
+    req = request_ctx.request
     access_log.info(
         '%s "%s %s %s" %d %s %.1fms %s',
-        request.remote_addr or "-",
-        request.method,
-        call.raw_path if call is not None else request.path,
-        request.environ.get("SERVER_PROTOCOL", "-"),
+        req.remote_addr or "-",
+        req.method,
+        call.raw_path if call is not None else req.path,
+        req.environ.get("SERVER_PROTOCOL", "-"),
         response.status_code,
         error_type,
         elapsed_ms,
@@ -375,11 +380,12 @@ def read_body(limit: int) -> bytes:
     raise `ClientDisconnected`. A chunked body cut off before its last chunk cannot be told apart: Granian
     2.8's `read(n)` ends the stream the same way as after a complete body (see docs/RELIABILITY.md).
     """
-    length = request.content_length
+    req = request_ctx.request
+    length = req.content_length
     if length is not None and length > limit:
         raise ValidationException(messages.BODY_TOO_LARGE)
     try:
-        body = _read_stream(request.stream, length, limit)
+        body = _read_stream(req.stream, length, limit)
     except ClientDisconnected:
         raise ValidationException(messages.MALFORMED) from None
     if length is not None and len(body) < length:
