@@ -1,10 +1,11 @@
 """The Bedrock error catalogue and the one handler that renders every error (CONTRACT.md §2.8, §2.9).
 
-One tiny class per AWS error type, each with `status_code` and `error_type`; views raise them and
-`handle_error` renders them. Every error response carries `x-amzn-ErrorType: <Name>:<coral namespace>`
-(botocore and the JS SDK take the error code from it; without it boto3 raises a bare `ClientError` with code
-"400"), `Content-Type: application/json` and a compact body `{"message":"..."}`. Anything unexpected becomes a
-JSON `InternalServerException` 500: an HTML 500 page is retried by botocore and then fails to parse.
+One tiny class per AWS error type, named after it (`error_type`; `status_code` from §2.9's table); views
+raise them and `handle_error` renders them. Every error response carries
+`x-amzn-ErrorType: <Name>:<coral namespace>` (botocore and the JS SDK take the error code from it; without it
+boto3 raises a bare `ClientError` with code "400"), `Content-Type: application/json` and a compact body
+`{"message":"..."}`. Anything unexpected becomes a JSON `InternalServerException` 500: an HTML 500 page is
+retried by botocore and then fails to parse.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class BedrockException(Exception):
 
     status_code: ClassVar[int] = 500
     error_type: ClassVar[str] = "InternalServerException"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """A subclass is named after its AWS error type; a modelled one takes its status from §2.9's table."""
+        super().__init_subclass__(**kwargs)
+        cls.error_type = cls.__name__
+        cls.status_code = messages.EXCEPTION_STATUS.get(cls.__name__, cls.status_code)
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message if message is not None else default_message(self.error_type)
@@ -84,76 +91,62 @@ def default_message(error_type: str) -> str:
 
 
 class ValidationException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ValidationException"]
-    error_type = "ValidationException"
+    """400: validation, model id, header, moderation and unsupported-operation errors."""
 
 
 class AccessDeniedException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["AccessDeniedException"]
-    error_type = "AccessDeniedException"
+    """403: injected, or strict auth with an unknown Bearer token."""
 
 
 class ResourceNotFoundException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ResourceNotFoundException"]
-    error_type = "ResourceNotFoundException"
+    """404: model lifecycle (Legacy, EOL) or injected."""
 
 
 class ModelTimeoutException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ModelTimeoutException"]
-    error_type = "ModelTimeoutException"
+    """408, injected; botocore does not retry it."""
 
 
 class ModelErrorException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ModelErrorException"]
-    error_type = "ModelErrorException"
+    """424, injected."""
 
 
 class ThrottlingException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ThrottlingException"]
-    error_type = "ThrottlingException"
+    """429, injected; retried by botocore in every mode."""
 
 
 class ModelNotReadyException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ModelNotReadyException"]
-    error_type = "ModelNotReadyException"
+    """429, injected; modelled retryable."""
 
 
 class ServiceQuotaExceededException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ServiceQuotaExceededException"]
-    error_type = "ServiceQuotaExceededException"
+    """400, injected."""
 
 
 class InternalServerException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["InternalServerException"]
-    error_type = "InternalServerException"
+    """500: injected, or anything unexpected (never an HTML page)."""
 
 
 class ServiceUnavailableException(BedrockException):
-    status_code = messages.EXCEPTION_STATUS["ServiceUnavailableException"]
-    error_type = "ServiceUnavailableException"
+    """503, injected; retried by botocore."""
 
 
 # Strict authentication (§2.5.3): generic AWS errors, all 403.
 class MissingAuthenticationTokenException(BedrockException):
     status_code = 403
-    error_type = "MissingAuthenticationTokenException"
 
 
 class InvalidSignatureException(BedrockException):
     status_code = 403
-    error_type = "InvalidSignatureException"
 
 
 class UnrecognizedClientException(BedrockException):
     status_code = 403
-    error_type = "UnrecognizedClientException"
 
 
 class UnknownOperationException(BedrockException):
     """404 for any path or method that is not a Bedrock Runtime operation (§2.2, D24); its body is special."""
 
     status_code = 404
-    error_type = "UnknownOperationException"
 
     def render(self) -> Response:
         body = messages.UNKNOWN_OPERATION_BODY.encode()
