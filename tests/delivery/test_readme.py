@@ -177,7 +177,13 @@ def test_background_process_recipe_runs(tmp_path: Path) -> None:
         assert (tmp_path / "endpoint").read_text() == f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=5) as response:
             assert json.load(response)["status"] == "ok"
-        assert "nova-canvas-emulator ready on" in (tmp_path / "emulator.log").read_text()
+        # The server prints its ready line right after its own health probe answers; a client's probe can win
+        # that race, so give the line a moment to reach the log.
+        log = tmp_path / "emulator.log"
+        deadline = time.monotonic() + 10
+        while "nova-canvas-emulator ready on" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "nova-canvas-emulator ready on" in log.read_text()
     finally:
         if pid is not None:
             os.kill(pid, signal.SIGTERM)  # the server the recipe started, by its pid
