@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from validator.types import ModelId, Quality, TaskType
+from validator.types import ImageGenerationConfig, ModelId, TaskType
 
 
 class Kind(StrEnum):
@@ -90,18 +90,6 @@ class Field:
         object.__setattr__(self, "by_name", MappingProxyType({f.name: f for f in self.fields}))
         object.__setattr__(self, "required_names", tuple(f.name for f in self.fields if f.required))
         object.__setattr__(self, "enum_set", frozenset(self.enum))
-
-
-@dataclass(frozen=True)
-class ConfigDefaults:
-    """`imageGenerationConfig` defaults (§8.1)."""
-
-    width: int
-    height: int
-    quality: Quality
-    cfg_scale: float
-    number_of_images: int
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -184,7 +172,7 @@ class ModelSpec:
     tasks: Mapping[TaskType, TaskSpec]
     root_keys: frozenset[str]
     task_field: Field
-    defaults: ConfigDefaults
+    defaults: ImageGenerationConfig  # what a request without imageGenerationConfig gets (§8.1)
     text_max: int
     # Output sizes: Titan's list of pairs, or Nova's rules.
     titan_sizes: frozenset[tuple[int, int]] | None

@@ -33,7 +33,6 @@ from typing import Any, Final
 
 from validator._spec_types import (
     EXPECTED_TYPE_NAME,
-    ConfigDefaults,
     Field,
     ImageSlot,
     Kind,
@@ -46,6 +45,7 @@ from validator.types import (
     ControlMode,
     Exclusion,
     GarmentClass,
+    ImageGenerationConfig,
     LongSleeveStyle,
     MaskShape,
     MaskType,
@@ -67,7 +67,6 @@ __all__ = [
     "NOVA_OUTPUT",
     "TITAN_INPUT_MAX_SIDE",
     "TITAN_SIZES",
-    "ConfigDefaults",
     "Field",
     "ImageSlot",
     "Kind",
@@ -131,7 +130,7 @@ def _object(name: str, *fields: Field, required: bool = False) -> Field:
     return Field(name, Kind.OBJECT, required=required, fields=fields)
 
 
-def _config(seed_max: str, defaults: ConfigDefaults) -> Field:
+def _config(seed_max: str, defaults: ImageGenerationConfig) -> Field:
     """§3.2: the same six keys for every task that takes the object."""
     return _object(
         "imageGenerationConfig",
@@ -139,7 +138,10 @@ def _config(seed_max: str, defaults: ConfigDefaults) -> Field:
         Field("height", Kind.INTEGER, default=defaults.height),
         _enum("quality", Quality, default=defaults.quality),
         _number("cfgScale", "1.1", "10", defaults.cfg_scale),
-        Field("numberOfImages", Kind.INTEGER, minimum=Limit("1"), maximum=Limit("5"), default=1),
+        Field(
+            "numberOfImages", Kind.INTEGER, minimum=Limit("1"), maximum=Limit("5"),
+            default=defaults.number_of_images,
+        ),
         Field("seed", Kind.INTEGER, minimum=Limit("0"), maximum=Limit(seed_max), default=defaults.seed),
     )
 
@@ -355,7 +357,7 @@ def _ties(rules: tuple[str, ...]) -> dict[str, Any]:
 
 def _model_spec(model: ModelId) -> ModelSpec:
     titan = model.is_titan
-    defaults = ConfigDefaults(  # §8.1, D22
+    defaults = ImageGenerationConfig(  # §8.1, D22
         width=1024,
         height=1024,
         quality=Quality.STANDARD,
