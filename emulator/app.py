@@ -7,7 +7,7 @@ from importlib import metadata
 
 from flask import Flask
 
-from emulator import errors, routes, testdouble
+from emulator import errors, front, routes, testdouble
 from emulator.cache import LRUCache
 from emulator.config import EmulatorConfig
 from emulator.hooks import SuccessBody
@@ -19,7 +19,8 @@ REPORT_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def create_app(config: EmulatorConfig | None = None) -> Flask:
-    """Build the emulator: Bedrock Runtime routes, the test double's control API, one error handler."""
+    """Build the emulator: Bedrock Runtime in front (`emulator.front`), then Flask with the test double's
+    control API, the health check and one error handler."""
     config = config if config is not None else EmulatorConfig()
     app = Flask("emulator", static_folder=None)  # no `/static/<path>`: only §2.2 and `/_emulator/` routes
     app.config["EMULATOR"] = config
@@ -32,7 +33,10 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
         # A report holds the decoded input images; its body length is a fair proxy for its size.
         reports=LRUCache(config.response_cache_size, REPORT_CACHE_BYTES, _report_size),
     )
+    app.before_request(front.note_control_start)  # first, so the log line times the whole request
     app.register_blueprint(routes.bp)
+    app.after_request(front.close_control_request)
+    app.wsgi_app = front.BedrockFront(app.wsgi_app, app.extensions)  # type: ignore[method-assign]
     app.register_error_handler(Exception, errors.handle_error)
     return app
 

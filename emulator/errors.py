@@ -200,13 +200,19 @@ def from_bedrock_error(error: BedrockError) -> BedrockException:
 
 
 def handle_error(error: Exception) -> Response | HTTPException:
-    """The one error handler: catalogue errors as §2.8, anything unexpected as a JSON 500, never HTML."""
+    """Flask's one error handler (the control API, health, the journal page): catalogue errors as §2.8,
+    werkzeug's HTTP errors as the control API's JSON, anything unexpected as a JSON 500, never HTML."""
+    if isinstance(error, HTTPException):
+        return _control_http_error(error)
+    return render_exception(error, request.method, request.path)
+
+
+def render_exception(error: Exception, method: str, path: str) -> Response:
+    """Catalogue errors as §2.8; anything else is logged and answered with the JSON 500."""
     if isinstance(error, BedrockException):
         return error.render()
-    if isinstance(error, HTTPException) and request.path.startswith("/_emulator/"):
-        return _control_http_error(error)
     original = getattr(error, "original_exception", None) or error
-    logger.error("unexpected error on %s %s", request.method, request.path, exc_info=original)
+    logger.error("unexpected error on %s %s", method, path, exc_info=original)
     return InternalServerException().render()
 
 

@@ -66,6 +66,7 @@ class Call:
     raw_model_id: str | None
     headers: Mapping[str, str]
     started: float  # time.monotonic() when the request arrived
+    encoded_path: bool = False  # raw_path is still percent-encoded (the server kept the raw target)
     model: ModelId | None = None
     task_type: TaskType | None = None
     body: bytes | None = None

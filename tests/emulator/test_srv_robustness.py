@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from emulator import EmulatorConfig, create_app, routes, server
+from emulator import EmulatorConfig, create_app, front, routes, server
 from emulator.errors import encode_json_text
 from emulator.testdouble.config import TestDoubleConfig
 from validator import messages, validate_body
@@ -203,7 +203,7 @@ def test_heap_is_trimmed_after_a_large_body(
     """glibc keeps the freed pages of a large request (the worker's RSS stayed near its peak: +127 MB after
     four 2 MB bodies of 150,000 extraneous keys; +74 MB with the trim), so they are handed back."""
     calls: list[int] = []
-    monkeypatch.setattr(routes, "trim_heap", lambda: calls.append(1))
+    monkeypatch.setattr(front, "trim_heap", lambda: calls.append(1))
     body = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"}}'
     response = client.post(NOVA_PATH, data=body + b" " * (size - len(body)))
     assert response.status_code == 200
@@ -228,7 +228,7 @@ def test_connection_close_is_not_contradicted(client: FlaskClient) -> None:
     ("size", "chunked", "connection", "drained"),
     [
         (300_000, False, "keep-alive", True),
-        (routes.DRAIN_LIMIT + 1, False, "close", False),
+        (front.DRAIN_LIMIT + 1, False, "close", False),
         (10, True, "close", False),
     ],
     ids=["small-drained", "large-closed", "chunked-closed"],
