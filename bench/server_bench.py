@@ -9,7 +9,9 @@ Targets, all called with the same boto3 client settings and a default TEXT_IMAGE
   moto      moto's `invoke_model` stub in server mode (`moto_server`), which returns `{}`.
 
 Requests rotate over the targets (a different starting target each round), so drift on a shared machine hits
-all of them alike. Prints a Markdown table of p50/p99 per target and the ratios to the floor.
+all of them alike; a short pause after each call keeps one server's work after its response (the emulator's
+journal entry and log line) out of the next target's time. Prints a Markdown table of p50/p99 per target
+and the ratios to the floor.
 
     .venv/bin/python bench/server_bench.py [--rounds 150] [--warmup 10]
 """
@@ -36,6 +38,7 @@ MODEL = "amazon.nova-canvas-v1:0"
 PROMPT = "a lighthouse on a cliff at dusk"
 DEFAULT_BODY = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": PROMPT}}).encode()
 TARGETS = {"(b) / (a)": 1.5, "(c) / (a)": 4.0}
+PAUSE_S = 0.003  # between two calls: longer than any server's work after its response (under 2 ms)
 
 
 def seeded_body(seed: int) -> bytes:
@@ -130,17 +133,31 @@ def timed_call(bedrock: Any, body: bytes) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure(calls: dict[str, Callable[[int], float]], rounds: int, warmup: int) -> dict[str, list[float]]:
+def measure(
+    calls: dict[str, Callable[[int], float]], rounds: int, warmup: int, pause_s: float = PAUSE_S
+) -> dict[str, list[float]]:
+    """Interleaved rounds; after every call a pause, so work a server does after answering (the emulator
+    writes its journal entry and log line then) is over before the next target is timed, not charged to it."""
     names = list(calls)
     for index in range(warmup):
         for name in names:
             calls[name](-1 - index)
+            spin(pause_s)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for index in range(rounds):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
             samples[name].append(calls[name](index))
+            spin(pause_s)
     return samples
+
+
+def spin(seconds: float) -> None:
+    """Wait without sleeping: an idle core clocks down and a sleeping client wakes up slowly, which would
+    slow every target's next call by far more than the work this wait is for."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 def percentile(values: list[float], fraction: float) -> float:

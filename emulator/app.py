@@ -8,14 +8,17 @@ from importlib import metadata
 from flask import Flask
 
 from emulator import errors, front, routes, testdouble
+from emulator.after_response import AfterResponse
 from emulator.cache import LRUCache
 from emulator.config import EmulatorConfig
 from emulator.hooks import SuccessBody
+from emulator.testdouble.config import MEMORY
 from validator.types import InputImage
 
 # Finished responses can be megabytes (five 2048x2048 PNGs); bound the cache by bytes as well as entries.
 RESPONSE_CACHE_BYTES = 256 * 1024 * 1024
 REPORT_CACHE_BYTES = 64 * 1024 * 1024
+PENDING_SUFFIX = "-pending"  # the directory of per-worker pending-write counters, next to the state file
 
 
 def create_app(config: EmulatorConfig | None = None) -> Flask:
@@ -24,11 +27,13 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     config = config if config is not None else EmulatorConfig()
     app = Flask("emulator", static_folder=None)  # no `/static/<path>`: only §2.2 and `/_emulator/` routes
     app.config["EMULATOR"] = config
-    hooks = testdouble.install(app, config)
+    after = AfterResponse(_pending_dir(config))
+    hooks = testdouble.install(app, config, after)
     app.extensions[routes.STATE_KEY] = routes.EmulatorState(
         config=config,
         hooks=hooks,
         version=_version(),
+        after=after,
         responses=LRUCache(config.response_cache_size, RESPONSE_CACHE_BYTES, _success_size),
         # A report holds the decoded input images; its body length is a fair proxy for its size.
         reports=LRUCache(config.response_cache_size, REPORT_CACHE_BYTES, _report_size),
@@ -39,6 +44,13 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     app.wsgi_app = front.BedrockFront(app.wsgi_app, app.extensions)  # type: ignore[method-assign]
     app.register_error_handler(Exception, errors.handle_error)
     return app
+
+
+def _pending_dir(config: EmulatorConfig) -> str | None:
+    """Where each worker counts its journal writes still to do: next to the shared state file (one process
+    only with `:memory:`, so no directory)."""
+    state_path = config.testdouble.state_path
+    return None if state_path == MEMORY else state_path + PENDING_SUFFIX
 
 
 def _report_size(cached: routes.CachedReport) -> int:

@@ -66,8 +66,9 @@ class BedrockFront:
             response = errors.render_exception(exc, req.method, call.raw_path)
         finally:
             if len(call.body or b"") >= TRIM_AFTER_BYTES:
-                del call  # the last reference to the body, report and parsed body: freed before the trim
-                trim_heap()
+                # Queued after the journal write, which holds the call (body, report, parsed body) until
+                # it is done; by the time the trim runs, they are freed.
+                st.after.submit(trim_heap)
         return response(environ, start_response)
 
 
@@ -114,7 +115,7 @@ def close_call(req: Request, call: Call, response: Response, st: EmulatorState) 
         response.headers["X-Amzn-Bedrock-Invocation-Latency"] = str(elapsed_ms)
     response = _passthrough(st.hooks.finalize(call, response))
     if st.config.access_log:
-        _log_request(req, call, response, call.started)
+        _log_request(st, req, call, response, call.started)
     return response
 
 
@@ -125,8 +126,9 @@ def close_control_request(response: Response) -> Response:
     response = _checked_status(response)
     if req.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
         _connection_header(req, response, None)
-    if current_app.extensions[STATE_KEY].config.access_log:
-        _log_request(req, None, response, g.get("started", time.monotonic()))
+    st: EmulatorState = current_app.extensions[STATE_KEY]
+    if st.config.access_log:
+        _log_request(st, req, None, response, g.get("started", time.monotonic()))
     return _passthrough(response)
 
 
@@ -204,11 +206,13 @@ def _malloc_trim() -> Callable[[int], int] | None:
 _MALLOC_TRIM = _malloc_trim()
 
 
-def _log_request(req: Request, call: Call | None, response: Response, started: float) -> None:
+def _log_request(
+    st: EmulatorState, req: Request, call: Call | None, response: Response, started: float
+) -> None:
+    """One access-log line, written after the response (`emulator.after_response`)."""
     error_type = response.headers.get("x-amzn-ErrorType", "-").split(":", 1)[0]
     elapsed_ms = (time.monotonic() - started) * 1000
-    access_log.info(
-        '%s "%s %s %s" %d %s %.1fms %s',
+    args = (
         req.remote_addr or "-",
         req.method,
         call.raw_path if call is not None else req.path,
@@ -218,3 +222,4 @@ def _log_request(req: Request, call: Call | None, response: Response, started: f
         elapsed_ms,
         call.request_id if call is not None else "-",
     )
+    st.after.submit(lambda: access_log.info('%s "%s %s %s" %d %s %.1fms %s', *args))

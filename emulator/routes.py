@@ -9,7 +9,6 @@ requests under `/_emulator/` into Bedrock's unknown operation.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -18,11 +17,13 @@ from decimal import Decimal
 from typing import IO, Any
 from urllib.parse import unquote
 
+import pybase64
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import ClientDisconnected, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request
 
 from emulator import auth, errors
+from emulator.after_response import AfterResponse
 from emulator.cache import LRUCache, body_digest
 from emulator.config import EmulatorConfig
 from emulator.errors import UnknownOperationException, ValidationException
@@ -56,6 +57,7 @@ class EmulatorState:
     config: EmulatorConfig
     hooks: Hooks
     version: str
+    after: AfterResponse  # the journal and the access log, written once the response is on its way
     responses: LRUCache[SuccessBody]
     reports: LRUCache[CachedReport]
 
@@ -337,9 +339,11 @@ def _render_success(req: InvokeRequest, blocked: frozenset[int], caption: bool) 
     except MaskPromptError:
         raise ValidationException(messages.MASK_PROMPT_FAILED) from None
     body = _BodyWriter(b'{"images":[')
-    images = tuple(body.string(base64.b64encode(png), b"," if n else b"") for n, png in enumerate(out.images))
+    images = tuple(
+        body.string(pybase64.b64encode(png), b"," if n else b"") for n, png in enumerate(out.images)
+    )
     body.add(b"]")
-    mask = body.string(base64.b64encode(out.mask), b',"maskImage":') if out.mask is not None else None
+    mask = body.string(pybase64.b64encode(out.mask), b',"maskImage":') if out.mask is not None else None
     if any(i in blocked for i in range(req.config.number_of_images)):
         text = messages.SOME_IMAGES_BLOCKED if out.images else messages.ALL_IMAGES_BLOCKED
         body.add(b',"error":' + json.dumps(text).encode())

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from emulator import ui
+from emulator.after_response import AfterResponse
 from emulator.hooks import Hooks
 from emulator.testdouble import api
 from emulator.testdouble.hooks_impl import TestDoubleHooks
@@ -20,10 +21,11 @@ if TYPE_CHECKING:
     from emulator.config import EmulatorConfig
 
 
-def install(app: Flask, config: EmulatorConfig) -> Hooks:
-    """Register the control API on `app` and return the hooks the invoke pipeline calls."""
+def install(app: Flask, config: EmulatorConfig, after: AfterResponse | None = None) -> Hooks:
+    """Register the control API on `app` and return the hooks the invoke pipeline calls (journal writes go
+    to `after`, when given, so they need not delay responses)."""
     settings = config.testdouble
-    store = Store(settings)
+    store = Store(settings, after)
     app.extensions[api.EXTENSION] = {"store": store, "config": settings}
     if settings.control_api:
         app.register_blueprint(api.bp)

@@ -81,13 +81,17 @@ class TestDoubleHooks:
     def finalize(self, call: Call, response: Response) -> Response:
         """Journal the call, then turn the response into the connection fault a rule chose, if any."""
         latency_ms = int((time.monotonic() - call.started) * 1000)
-        try:
-            columns, entry = build_entry(
-                call, response, self._summaries, self._config.journal_image_cap, latency_ms
-            )
-            self._store.record(columns, entry)
-        except Exception:  # the journal must never turn a Bedrock answer into a different one
-            logger.exception("could not journal request %s", call.request_id)
+
+        def journal() -> None:
+            try:
+                columns, entry = build_entry(
+                    call, response, self._summaries, self._config.journal_image_cap, latency_ms
+                )
+                self._store.record(columns, entry)
+            except Exception:  # the journal must never turn a Bedrock answer into a different one
+                logger.exception("could not journal request %s", call.request_id)
+
+        self._store.after_response(journal)  # journal reads wait for it; the response need not
         fault = call.extra.get(FAULT)
         return faults.apply(fault, response) if isinstance(fault, str) else response
 

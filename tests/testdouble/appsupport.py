@@ -1,4 +1,4 @@
-"""A Flask test client over `create_app` with an in-memory test double (no sockets, no threads)."""
+"""A Flask test client over `create_app` with an in-memory test double (no sockets)."""
 
 from __future__ import annotations
 
