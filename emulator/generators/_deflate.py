@@ -1,0 +1,155 @@
+"""Deflate arithmetic for joining fpng's streams (`png.py`): Adler-32 combination, and where a dynamic
+block's end-of-block code ends (RFC 1950, RFC 1951)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STORED_BLOCK = 0
+DYNAMIC_BLOCK = 2
+ADLER_BASE = 65521
+END_OF_BLOCK = 256
+# A dynamic block header is at most 3 + 14 + 19 * 3 + 316 * 14 bits (316 code lengths, each a 7-bit code
+# and 7 extra bits at most).
+MAX_HEADER_BYTES = 600
+_CODE_LENGTH_ORDER = (16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15)
+
+
+def adler32_combine(first: int, second: int, second_length: int) -> int:
+    """The Adler-32 of A + B from those of A and B and the length of B (zlib's adler32_combine)."""
+    rem = second_length % ADLER_BASE
+    sum1 = first & 0xFFFF
+    sum2 = (rem * sum1) % ADLER_BASE
+    sum1 = (sum1 + (second & 0xFFFF) + ADLER_BASE - 1) % ADLER_BASE
+    sum2 = (sum2 + (first >> 16) + (second >> 16) + ADLER_BASE - rem) % ADLER_BASE
+    return sum1 | (sum2 << 16)
+
+
+@dataclass(frozen=True)
+class BlockTable:
+    """What joining needs of a dynamic block's Huffman table."""
+
+    header: bytes  # the block header's whole bytes (a last, partly used byte excluded)
+    end_code: int  # the end-of-block code as sent: its first bit lowest
+    end_length: int
+
+
+def block_table(head: bytes) -> BlockTable | None:
+    """The table of the dynamic block starting `head` (its first `MAX_HEADER_BYTES` bytes, or all of it);
+    None if `head` does not start with a dynamic block header."""
+    parsed = _parse_dynamic_header(head)
+    if parsed is None:
+        return None
+    header_bits, lengths = parsed
+    code = _canonical_codes(lengths).get(END_OF_BLOCK)
+    if code is None:
+        return None
+    value, length = code
+    return BlockTable(head[: header_bits // 8], int(format(value, f"0{length}b")[::-1], 2), length)
+
+
+def last_stored_block(deflate: memoryview | bytes) -> int | None:
+    """Where the header byte of the final block sits in data made only of stored blocks (as fpng writes
+    them: each header on a byte of its own); None if the data is not that."""
+    pos = 0
+    while pos + 5 <= len(deflate):
+        header = deflate[pos]
+        if (header >> 1) & 3 != STORED_BLOCK:
+            return None
+        length = deflate[pos + 1] | deflate[pos + 2] << 8
+        if deflate[pos + 3] | deflate[pos + 4] << 8 != length ^ 0xFFFF:
+            return None
+        if header & 1:
+            return pos if pos + 5 + length == len(deflate) else None
+        pos += 5 + length
+    return None
+
+
+def end_padding_bits(deflate: memoryview | bytes, table: BlockTable) -> int | None:
+    """How many zero bits pad the last byte of a block that ends with `table`'s end-of-block code. None
+    unless exactly one count fits (then the caller does not join)."""
+    tail = int.from_bytes(deflate[-3:], "little")  # stream bit k of these 24 is bit k of `tail`
+    mask, length = (1 << table.end_length) - 1, table.end_length
+    fits = [
+        padding
+        for padding in range(8)
+        if tail >> (24 - padding) == 0 and (tail >> (24 - padding - length)) & mask == table.end_code
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+class _Bits:
+    """Reads a deflate stream's bits, first bit lowest (RFC 1951 §3.1.1)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._value = int.from_bytes(data, "little")
+        self.size = 8 * len(data)
+        self.pos = 0
+
+    def take(self, count: int) -> int:
+        value = (self._value >> self.pos) & ((1 << count) - 1)
+        self.pos += count
+        return value
+
+    def symbol(self, decode: dict[tuple[int, int], int]) -> int | None:
+        """One Huffman-coded symbol (codes are sent first bit highest)."""
+        code = 0
+        for length in range(1, 16):
+            code = (code << 1) | self.take(1)
+            symbol = decode.get((length, code))
+            if symbol is not None:
+                return symbol
+        return None
+
+
+def _parse_dynamic_header(head: bytes) -> tuple[int, list[int]] | None:
+    """(bits the header takes, literal/length code lengths) of the dynamic block starting `head`."""
+    bits = _Bits(head)
+    if bits.take(3) >> 1 != DYNAMIC_BLOCK:
+        return None
+    literals, distances, code_lengths = bits.take(5) + 257, bits.take(5) + 1, bits.take(4) + 4
+    cl_lengths = [0] * 19
+    for symbol in _CODE_LENGTH_ORDER[:code_lengths]:
+        cl_lengths[symbol] = bits.take(3)
+    decode = _decoder(cl_lengths)
+    lengths: list[int] = []
+    while len(lengths) < literals + distances:
+        read = bits.symbol(decode)
+        if read is None or bits.pos > bits.size:
+            return None
+        symbol = read
+        if symbol < 16:
+            lengths.append(symbol)
+        elif symbol == 16 and lengths:
+            lengths += [lengths[-1]] * (3 + bits.take(2))
+        elif symbol == 17:
+            lengths += [0] * (3 + bits.take(3))
+        elif symbol == 18:
+            lengths += [0] * (11 + bits.take(7))
+        else:
+            return None
+    return bits.pos, lengths[:literals]
+
+
+def _decoder(lengths: list[int]) -> dict[tuple[int, int], int]:
+    codes = _canonical_codes(lengths)
+    return {(length, value): symbol for symbol, (value, length) in codes.items()}
+
+
+def _canonical_codes(lengths: list[int]) -> dict[int, tuple[int, int]]:
+    """Symbol → (code, length) of the canonical Huffman code with these code lengths (RFC 1951 §3.2.2)."""
+    longest = max(lengths, default=0)
+    counts = [0] * (longest + 1)
+    for length in lengths:
+        if length:
+            counts[length] += 1
+    next_code, code = [0] * (longest + 1), 0
+    for bits in range(1, longest + 1):
+        code = (code + counts[bits - 1]) << 1
+        next_code[bits] = code
+    codes: dict[int, tuple[int, int]] = {}
+    for symbol, length in enumerate(lengths):
+        if length:
+            codes[symbol] = (next_code[length], length)
+            next_code[length] += 1
+    return codes
