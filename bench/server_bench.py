@@ -6,14 +6,16 @@ Targets, all called with the same boto3 client settings and a default TEXT_IMAGE
             returns the emulator's response bytes, precomputed;
   repeat    the emulator, repeating one identical request (the response cache may answer);
   new-seed  the emulator with a new seed on every request (no cache can help: a real generation each time);
-  moto      moto's `invoke_model` stub in server mode (`moto_server`), which returns `{}`.
+  moto      moto's `invoke_model` stub in server mode (`moto_server`), which returns `{}`;
+  encoding  for context, not a target: the floor server also PNG-encoding the default picture on every
+            request (the least work a new image costs), so (c) can be read against it.
 
 Requests rotate over the targets (a different starting target each round), so drift on a shared machine hits
 all of them alike; a short pause after each call keeps one server's work after its response (the emulator's
 journal entry and log line) out of the next target's time. Prints a Markdown table of p50/p99 per target
 and the ratios to the floor.
 
-    .venv/bin/python bench/server_bench.py [--rounds 150] [--warmup 10]
+    .venv/bin/python bench/server_bench.py [--rounds 150] [--warmup 10] [--check]
 """
 
 from __future__ import annotations
@@ -98,12 +100,20 @@ def wait_emulator(port: int) -> None:
 # --- the floor server, in its own process: `server_bench.py --serve-floor PORT BODY_FILE` -------------------
 
 
-def serve_floor(port: int, body_file: Path) -> None:
-    """Granian exactly as the emulator runs it, with a WSGI app that only returns precomputed bytes."""
+def serve_floor(port: int, body_file: Path, encode_each: bool = False) -> None:
+    """Granian exactly as the emulator runs it, with a WSGI app that only returns precomputed bytes; with
+    `encode_each`, it also PNG-encodes the default request's picture (drawn once) on every request, with the
+    emulator's encoder, and throws the PNG away: the least work any new 1024x1024 image costs."""
     from emulator.config import EmulatorConfig
+    from emulator.generators import render_images
+    from emulator.generators.png import encode_png
     from emulator.server import build_server
+    from validator import validate_request
 
     body = body_file.read_bytes()
+    typed = validate_request(DEFAULT_BODY, MODEL).request
+    assert typed is not None
+    pixels = render_images(typed).images[0]
     headers = [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),
@@ -113,6 +123,8 @@ def serve_floor(port: int, body_file: Path) -> None:
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         environ["wsgi.input"].read()
+        if encode_each:
+            encode_png(pixels)
         start_response("200 OK", headers)
         return [body]
 
@@ -165,7 +177,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def report(samples: dict[str, list[float]], response_bytes: int) -> str:
+def report(samples: dict[str, list[float]], response_bytes: int) -> tuple[str, dict[str, float]]:
+    """The Markdown table, and each target ratio (p50 over the floor's p50)."""
     floor50, floor99 = percentile(samples["(a) floor"], 0.5), percentile(samples["(a) floor"], 0.99)
     lines = [
         f"Response body: {response_bytes:,} bytes; {len(samples['(a) floor'])} interleaved rounds.",
@@ -173,17 +186,23 @@ def report(samples: dict[str, list[float]], response_bytes: int) -> str:
         "| Target | p50 ms | p99 ms | mean ms | p50 / floor | p99 / floor |",
         "|---|---:|---:|---:|---:|---:|",
     ]
+    ratios: dict[str, float] = {}
     for name, values in samples.items():
         p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+        ratios[name[:3] + " / (a)"] = p50 / floor50
         lines.append(
             f"| {name} | {p50:.2f} | {p99:.2f} | {statistics.fmean(values):.2f} | "
             f"{p50 / floor50:.2f}x | {p99 / floor99:.2f}x |"
         )
-    return "\n".join(lines)
+    lines.append("")
+    for key, limit in TARGETS.items():
+        verdict = "met" if ratios[key] <= limit else "MISSED"
+        lines.append(f"Target {key} p50 <= {limit}x: {ratios[key]:.2f}x, {verdict}")
+    return "\n".join(lines), {key: ratios[key] for key in TARGETS}
 
 
-def run(rounds: int, warmup: int) -> str:
-    emulator_port, floor_port, moto_port = free_port(), free_port(), free_port()
+def run(rounds: int, warmup: int) -> tuple[str, dict[str, float]]:
+    emulator_port, floor_port, moto_port, encoding_port = free_port(), free_port(), free_port(), free_port()
     bin_dir = Path(sys.executable).parent
     procs = [
         start([sys.executable, "-m", "emulator", "--port", str(emulator_port)], emulator_port, wait_emulator)
@@ -194,14 +213,17 @@ def run(rounds: int, warmup: int) -> str:
         body_file.write_bytes(response)
         floor_cmd = [sys.executable, str(Path(__file__)), "--serve-floor", str(floor_port), str(body_file)]
         procs.append(start(floor_cmd, floor_port, wait_port))
+        procs.append(start([*floor_cmd[:3], str(encoding_port), str(body_file), "--encode-each"], encoding_port, wait_port))
         moto_cmd = [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)]
         procs.append(start(moto_cmd, moto_port, wait_port))
         emulator, floor, moto = client(emulator_port), client(floor_port), client(moto_port)
+        encoding_floor = client(encoding_port)
         calls: dict[str, Callable[[int], float]] = {
             "(a) floor": lambda i: timed_call(floor, DEFAULT_BODY),
             "(b) emulator, repeated request": lambda i: timed_call(emulator, DEFAULT_BODY),
             "(c) emulator, new seed each time": lambda i: timed_call(emulator, seeded_body(100_000 + i)),
             "(d) moto server (stub, returns {})": lambda i: timed_call(moto, DEFAULT_BODY),
+            "(e) floor + one PNG encoding per request": lambda i: timed_call(encoding_floor, DEFAULT_BODY),
         }
         return report(measure(calls, rounds, warmup), len(response))
     finally:
@@ -220,15 +242,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=150)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BODY_FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--encode-each", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_floor:
-        serve_floor(int(args.serve_floor[0]), Path(args.serve_floor[1]))
+        serve_floor(int(args.serve_floor[0]), Path(args.serve_floor[1]), args.encode_each)
         return 0
     started = time.monotonic()
-    print(run(args.rounds, args.warmup))
+    table, ratios = run(args.rounds, args.warmup)
+    print(table)
     print(f"\nBench wall time: {time.monotonic() - started:.0f} s")
-    return 0
+    missed = [key for key, limit in TARGETS.items() if ratios[key] > limit]
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":
