@@ -213,7 +213,8 @@ def run(rounds: int, warmup: int) -> tuple[str, dict[str, float]]:
         body_file.write_bytes(response)
         floor_cmd = [sys.executable, str(Path(__file__)), "--serve-floor", str(floor_port), str(body_file)]
         procs.append(start(floor_cmd, floor_port, wait_port))
-        procs.append(start([*floor_cmd[:3], str(encoding_port), str(body_file), "--encode-each"], encoding_port, wait_port))
+        encoding_cmd = [*floor_cmd[:3], str(encoding_port), str(body_file), "--encode-each"]
+        procs.append(start(encoding_cmd, encoding_port, wait_port))
         moto_cmd = [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)]
         procs.append(start(moto_cmd, moto_port, wait_port))
         emulator, floor, moto = client(emulator_port), client(floor_port), client(moto_port)
