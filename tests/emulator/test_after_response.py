@@ -10,10 +10,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from emulator.after_response import AfterResponse
 from emulator.testdouble import api
@@ -110,19 +112,27 @@ def test_foreign_files_in_the_directory_are_ignored(tmp_path: Path) -> None:
     assert AfterResponse(str(shared)).settle(timeout=1)
 
 
-def test_the_response_does_not_wait_for_its_journal_entry_but_journal_reads_do(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def held_journal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FlaskClient, threading.Event]]:
+    """An emulator whose journal writes wait until the event is set."""
     client = make_client()
     store = client.application.extensions[api.EXTENSION]["store"]
     release, record = threading.Event(), store.record
 
-    def slow_record(columns: object, entry: object) -> int:
+    def held_record(columns: object, entry: object) -> int:
         assert release.wait(30)
         return record(columns, entry)
 
-    monkeypatch.setattr(store, "record", slow_record)
-    response = post_invoke(client, text_body())  # returns although the journal write is blocked
+    monkeypatch.setattr(store, "record", held_record)
+    yield client, release
+    release.set()
+
+
+def test_the_response_does_not_wait_for_its_journal_entry_but_journal_reads_do(
+    held_journal: tuple[FlaskClient, threading.Event],
+) -> None:
+    client, release = held_journal
+    response = post_invoke(client, text_body())  # returns although the journal write is held back
     assert response.status_code == 200
     with ThreadPoolExecutor(1) as pool:
         journal = pool.submit(lambda: client.application.test_client().get("/_emulator/journal"))
@@ -133,16 +143,8 @@ def test_the_response_does_not_wait_for_its_journal_entry_but_journal_reads_do(
     assert [e["request_id"] for e in entries] == [response.headers["x-amzn-RequestId"]]
 
 
-def test_reset_waits_for_pending_journal_writes(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = make_client()
-    store = client.application.extensions[api.EXTENSION]["store"]
-    release, record = threading.Event(), store.record
-
-    def slow_record(columns: object, entry: object) -> int:
-        assert release.wait(30)
-        return record(columns, entry)
-
-    monkeypatch.setattr(store, "record", slow_record)
+def test_reset_waits_for_pending_journal_writes(held_journal: tuple[FlaskClient, threading.Event]) -> None:
+    client, release = held_journal
     assert post_invoke(client, text_body()).status_code == 200
     threading.Timer(0.1, release.set).start()
     assert client.post("/_emulator/reset").status_code == 200
