@@ -29,6 +29,10 @@ from pathlib import Path
 logger = logging.getLogger("nova_canvas_emulator")
 
 SETTLE_TIMEOUT_S = 5.0  # a reader waits at most this long for other workers' writes
+# Beyond this many tasks waiting, `submit` waits for the writer: a task can hold a whole request (up to 25 MB
+# of body) until its journal entry is written, so the queue must not grow without bound if the writer falls
+# behind (a database locked by another process, a burst of large bodies).
+MAX_PENDING = 64
 SHUTDOWN_DRAIN_S = 2.0  # at interpreter exit, queued writes get this long to finish
 _POLL_S = 0.0002
 _COUNT = struct.Struct("<q")
@@ -50,12 +54,15 @@ class AfterResponse:
     # --- the writing side -----------------------------------------------------------------------------
 
     def submit(self, task: Callable[[], object]) -> None:
-        """Run `task` after the current response, on this process's writer thread (errors are logged)."""
+        """Run `task` after the current response, on this process's writer thread (errors are logged).
+        Waits first while `MAX_PENDING` tasks are waiting. Never call it from a task."""
         if self._owner_pid != os.getpid():
             with self._start_lock:
                 if self._owner_pid != os.getpid():
                     self._start()
         with self._lock:
+            while self._pending >= MAX_PENDING:
+                self._changed.wait()
             self._tasks.append(task)
             self._pending += 1
             self._publish()

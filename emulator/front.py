@@ -58,8 +58,12 @@ class BedrockFront:
             return self._flask_wsgi(environ, start_response)
         started = time.monotonic()
         st: EmulatorState = self._extensions[STATE_KEY]
-        req = Request(environ)
-        call = open_call(req, started)
+        try:
+            req = Request(environ)
+            call = open_call(req, started)
+        except Exception as exc:  # an environ werkzeug cannot read: still the JSON 500, not the server's
+            method = str(environ.get("REQUEST_METHOD", "-"))
+            return errors.render_exception(exc, method, request_path(environ))(environ, start_response)
         try:
             response = close_call(req, call, dispatch(req, call, st), st)
         except Exception as exc:  # a bug in close_call or a hook: still the JSON 500, never a server page

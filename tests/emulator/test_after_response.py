@@ -149,3 +149,18 @@ def test_reset_waits_for_pending_journal_writes(held_journal: tuple[FlaskClient,
     threading.Timer(0.1, release.set).start()
     assert client.post("/_emulator/reset").status_code == 200
     assert json.loads(client.get("/_emulator/journal").data)["entries"] == []  # not written after the reset
+
+
+def test_submit_waits_while_too_many_tasks_are_pending(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("emulator.after_response.MAX_PENDING", 3)
+    after, release, seen = AfterResponse(), threading.Event(), []
+    for index in range(3):
+        after.submit(lambda index=index: (release.wait(30), seen.append(index)))
+    with ThreadPoolExecutor(1) as pool:
+        fourth = pool.submit(after.submit, lambda: seen.append(3))
+        time.sleep(0.1)
+        assert not fourth.done(), "the fourth task must wait for room in the queue"
+        release.set()
+        fourth.result(timeout=30)
+    assert after.settle(timeout=30)
+    assert seen == [0, 1, 2, 3]

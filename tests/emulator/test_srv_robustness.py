@@ -259,3 +259,12 @@ def test_unread_body_is_drained_or_the_connection_closed(
 def test_numbers_beyond_decimal_range_are_parsed_for_the_hooks(number: str, parsed: object) -> None:
     """json.loads(parse_float=Decimal) raised decimal.InvalidOperation (not a ValueError): a 500."""
     assert routes._parse_json(b'{"cfgScale":%s}' % number.encode()) == {"cfgScale": parsed}
+
+
+def test_an_environ_werkzeug_cannot_read_gets_the_json_500(app: Flask) -> None:
+    """Whatever a WSGI server hands over, a Bedrock path answers in Bedrock's shape, not the server's."""
+    environ = {"REQUEST_METHOD": None, "PATH_INFO": NOVA_PATH, "wsgi.input": io.BytesIO(b"")}
+    started: list[str] = []
+    body = b"".join(app.wsgi_app(environ, lambda status, headers, *exc: started.append(status)))
+    assert started == ["500 INTERNAL SERVER ERROR"]
+    assert json.loads(body) == {"message": "An internal server error occurred."}
