@@ -200,6 +200,9 @@ def report(samples: dict[str, list[float]], response_bytes: int) -> tuple[str, d
     for key, limit in TARGETS.items():
         verdict = "met" if ratios[key] <= limit else "MISSED"
         lines.append(f"Target {key} p50 <= {limit}x: {ratios[key]:.2f}x, {verdict}")
+    if "(e) / (a)" in ratios:
+        over_e = ratios["(c) / (a)"] / ratios["(e) / (a)"]
+        lines.append(f"(c) / (e) p50, for context (a proposed restatement of (c)): {over_e:.2f}x")
     return "\n".join(lines), {key: ratios[key] for key in TARGETS}
 
 
