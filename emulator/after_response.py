@@ -22,6 +22,7 @@ import os
 import struct
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,7 @@ SETTLE_TIMEOUT_S = 5.0  # a reader waits at most this long for other workers' wr
 # behind (a database locked by another process, a burst of large bodies).
 MAX_PENDING = 64
 SHUTDOWN_DRAIN_S = 2.0  # at interpreter exit, queued writes get this long to finish
+IDLE_EXIT_S = 10.0  # a writer thread with nothing to do for this long ends; the next task starts another
 _POLL_S = 0.0002
 _COUNT = struct.Struct("<q")
 
@@ -49,6 +51,7 @@ class AfterResponse:
         self._changed = threading.Condition(self._lock)
         self._tasks: deque[Callable[[], object]] = deque()
         self._pending = 0
+        self._writing = False  # a writer thread is running (it ends after IDLE_EXIT_S without work)
         self._slot: mmap.mmap | None = None
 
     # --- the writing side -----------------------------------------------------------------------------
@@ -67,16 +70,18 @@ class AfterResponse:
             self._pending += 1
             self._publish()
             self._changed.notify_all()
+            if not self._writing:
+                self._writing = True
+                threading.Thread(target=self._run, name="after-response", daemon=True).start()
 
     def _start(self) -> None:
         """Set up this process's thread and counter file (on first use; again after a fork)."""
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._tasks, self._pending = deque(), 0
+        self._tasks, self._pending, self._writing = deque(), 0, False
         self._slot = self._open_slot()
         self._owner_pid = os.getpid()
-        threading.Thread(target=self._run, name="after-response", daemon=True).start()
-        atexit.register(self._drain_at_exit)
+        atexit.register(_drain_at_exit, weakref.ref(self))
 
     def _open_slot(self) -> mmap.mmap | None:
         if self._shared_dir is None:
@@ -98,7 +103,9 @@ class AfterResponse:
         while True:
             with self._lock:
                 while not self._tasks:
-                    self._changed.wait()
+                    if not self._changed.wait(IDLE_EXIT_S) and not self._tasks:
+                        self._writing = False  # idle: no thread is kept per app that is gone
+                        return
                 task = self._tasks.popleft()
             try:
                 task()
@@ -110,7 +117,8 @@ class AfterResponse:
                 self._publish()
                 self._changed.notify_all()
 
-    def _drain_at_exit(self) -> None:
+    def drain_at_exit(self) -> None:
+        """Let queued work finish (for a while), then remove this process's counter file."""
         if self._owner_pid == os.getpid():
             self._settle_here(time.monotonic() + SHUTDOWN_DRAIN_S)
             if self._shared_dir is not None:
@@ -144,6 +152,12 @@ class AfterResponse:
             return True
         own = str(os.getpid())
         return all(_settle_peer(self._shared_dir / name, deadline) for name in names if name != own)
+
+
+def _drain_at_exit(ref: weakref.ref[AfterResponse]) -> None:
+    after = ref()
+    if after is not None:
+        after.drain_at_exit()
 
 
 def _settle_peer(path: Path, deadline: float) -> bool:

@@ -164,3 +164,22 @@ def test_submit_waits_while_too_many_tasks_are_pending(monkeypatch: pytest.Monke
         fourth.result(timeout=30)
     assert after.settle(timeout=30)
     assert seen == [0, 1, 2, 3]
+
+
+def test_an_idle_writer_thread_ends_and_a_new_task_starts_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An app that is gone (tests build many) leaves no thread behind."""
+    monkeypatch.setattr("emulator.after_response.IDLE_EXIT_S", 0.5)
+    after, seen = AfterResponse(), []
+
+    def writers() -> set[threading.Thread]:
+        return {thread for thread in threading.enumerate() if thread.name == "after-response"}
+
+    others = writers()
+    after.submit(lambda: seen.append(1))
+    assert after.settle(timeout=10)
+    (ours,) = writers() - others
+    ours.join(timeout=10)
+    assert not ours.is_alive()
+    after.submit(lambda: seen.append(2))
+    assert after.settle(timeout=10)
+    assert seen == [1, 2]
