@@ -17,7 +17,7 @@ all of them alike; a short pause after each call keeps one server's work after i
 journal entry and log line) out of the next target's time. Prints a Markdown table of p50/p99 per target
 and the ratios to the floor.
 
-    .venv/bin/python bench/server_bench.py [--rounds 150] [--warmup 10] [--check] [--encoding-floor]
+    .venv/bin/python bench/server_bench.py [--rounds 150] [--pause-ms 3] [--check] [--encoding-floor]
 """
 
 from __future__ import annotations
@@ -206,7 +206,9 @@ def report(samples: dict[str, list[float]], response_bytes: int) -> tuple[str, d
     return "\n".join(lines), {key: ratios[key] for key in TARGETS}
 
 
-def run(rounds: int, warmup: int, encoding_floor: bool = False) -> tuple[str, dict[str, float]]:
+def run(
+    rounds: int, warmup: int, encoding_floor: bool = False, pause_s: float = PAUSE_S
+) -> tuple[str, dict[str, float]]:
     emulator_port, floor_port, moto_port, encoding_port = free_port(), free_port(), free_port(), free_port()
     bin_dir = Path(sys.executable).parent
     procs = [
@@ -233,7 +235,7 @@ def run(rounds: int, warmup: int, encoding_floor: bool = False) -> tuple[str, di
         }
         if encoding_floor:
             calls["(e) floor + one PNG encoding per request"] = lambda i: timed_call(encoder, DEFAULT_BODY)
-        return report(measure(calls, rounds, warmup), len(response))
+        return report(measure(calls, rounds, warmup, pause_s), len(response))
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -252,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
+        "--pause-ms", type=float, default=PAUSE_S * 1000, help="spin this long after each call (default 3)"
+    )
+    parser.add_argument(
         "--encoding-floor", action="store_true", help="add (e), the floor plus one PNG encoding per request"
     )
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BODY_FILE"), help=argparse.SUPPRESS)
@@ -261,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         serve_floor(int(args.serve_floor[0]), Path(args.serve_floor[1]), args.encode_each)
         return 0
     started = time.monotonic()
-    table, ratios = run(args.rounds, args.warmup, args.encoding_floor)
+    table, ratios = run(args.rounds, args.warmup, args.encoding_floor, args.pause_ms / 1000)
     print(table)
     print(f"\nBench wall time: {time.monotonic() - started:.0f} s")
     missed = [key for key, limit in TARGETS.items() if ratios[key] > limit]
