@@ -76,7 +76,7 @@ def _join(strips: list[bytes], width: int, channels: int) -> bytes | None:
     pieces: list[bytes | memoryview] = [ZLIB_HEADER]
     adler, height = 1, 0
     for index, png in enumerate(strips):
-        stream = b"".join(data for kind, data in _chunks(png) if kind == b"IDAT")
+        stream = _zlib_stream(png)
         if stream[:2] != ZLIB_HEADER or len(stream) < 7:
             return None
         deflate = memoryview(stream)[2:-4]
@@ -134,9 +134,13 @@ def _table(deflate: memoryview, channels: int) -> BlockTable | None:
 @functools.cache
 def _fpng_table(channels: int) -> BlockTable | None:
     """The fixed table fpng writes for every image with this many channels (read off a small one)."""
-    sample = _fpng(np.zeros((16, 16, channels), dtype=np.uint8))
-    stream = b"".join(data for kind, data in _chunks(sample) if kind == b"IDAT")
+    stream = _zlib_stream(_fpng(np.zeros((16, 16, channels), dtype=np.uint8)))
     return block_table(stream[2 : 2 + MAX_HEADER_BYTES])
+
+
+def _zlib_stream(png: bytes) -> bytes:
+    """The zlib stream of a PNG: its IDAT chunks' data, in order."""
+    return b"".join(data for kind, data in _chunks(png) if kind == b"IDAT")
 
 
 def _chunks(png: bytes) -> Iterator[tuple[bytes, memoryview]]:
