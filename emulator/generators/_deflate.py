@@ -109,15 +109,14 @@ def _parse_dynamic_header(head: bytes) -> tuple[int, list[int]] | None:
         return None
     literals, distances, code_lengths = bits.take(5) + 257, bits.take(5) + 1, bits.take(4) + 4
     cl_lengths = [0] * 19
-    for symbol in _CODE_LENGTH_ORDER[:code_lengths]:
-        cl_lengths[symbol] = bits.take(3)
+    for code_length_symbol in _CODE_LENGTH_ORDER[:code_lengths]:
+        cl_lengths[code_length_symbol] = bits.take(3)
     decode = _decoder(cl_lengths)
     lengths: list[int] = []
     while len(lengths) < literals + distances:
-        read = bits.symbol(decode)
-        if read is None or bits.pos > bits.size:
+        symbol = bits.symbol(decode)
+        if symbol is None or bits.pos > bits.size:
             return None
-        symbol = read
         if symbol < 16:
             lengths.append(symbol)
         elif symbol == 16 and lengths:

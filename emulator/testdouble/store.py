@@ -101,7 +101,7 @@ class Store:
 
     def __init__(self, config: TestDoubleConfig, after: AfterResponse | None = None) -> None:
         self._config = config
-        self._after = after  # where `record_later` writes run; None: they run at once
+        self._after = after  # where `after_response` tasks run; None: they run at once
         self._memory = config.state_path == MEMORY
         self._local = threading.local()
         # Memory mode shares one connection, so its users take turns; file mode has one connection per thread.
