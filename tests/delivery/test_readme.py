@@ -36,8 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 TOP_COMMANDS = """\
 ```sh
-pip install . && nova-canvas-emulator     # serves Bedrock Runtime on http://127.0.0.1:8000
-./scripts/test                            # fresh .venv, lint, types and the whole test suite
+python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/nova-canvas-emulator   # serves :8000
+./scripts/test                            # lint, types and the whole test suite, in the same .venv
 ```"""
 
 
