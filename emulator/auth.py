@@ -1,13 +1,13 @@
-"""Authentication (CONTRACT.md §2.5.3): record the form a client used; in strict mode, check it like AWS.
+"""Authentication (docs/CONTRACT.md §2.5.3): record the form a client used; in strict mode, check it like AWS.
 
 By default nothing is checked: any `Authorization` header, or none, is accepted and its form (SigV4 access key
-id, region and service scope; Bearer; none) is recorded on the call. Strict mode answers the four §2.5.3 cases
-in order, and then (issue 3) verifies the SigV4 signature itself against the configured secret, recomputing it
-the way botocore's `SigV4Auth` and the JS SDK's `SignatureV4` build it.
+id, region and service scope; Bearer; none) is recorded on the call. Strict mode answers the four
+docs/CONTRACT.md §2.5.3 cases in order, and then verifies the SigV4 signature itself against the configured
+secret, recomputing it the way botocore's `SigV4Auth` and the JS SDK's `SignatureV4` build it.
 
 Granian's WSGI environ carries only the percent-decoded `PATH_INFO`, not the raw request target, so when no
-raw URI is available the canonical URI is rebuilt from the encodings real clients use (§9): every byte outside
-`A-Za-z0-9-_.~` encoded (botocore, JS SDK, litellm ARNs), or a raw `:` (litellm bare ids).
+raw URI is available the canonical URI is rebuilt from the encodings real clients use (docs/CONTRACT.md §9):
+every byte outside `A-Za-z0-9-_.~` encoded (botocore, JS SDK, litellm ARNs), or a raw `:` (litellm bare ids).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from emulator.errors import (
 from validator import messages
 
 SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
-SIGNING_NAME = "bedrock"  # not bedrock-runtime (§2.2, botocore model)
+SIGNING_NAME = "bedrock"  # not bedrock-runtime (docs/CONTRACT.md §2.2, botocore model)
 _UNSIGNED = frozenset({"UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
 _SIGV4 = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+)\s*,\s*"
@@ -95,7 +95,8 @@ def parse_authorization(value: str | None) -> AuthForm:
 
 
 def check_presented(form: AuthForm, access_keys: Mapping[str, str], bearer_tokens: frozenset[str]) -> None:
-    """§2.5.3 strict mode, the four header-level cases in their order; raises the 403 AWS answers."""
+    """docs/CONTRACT.md §2.5.3 strict mode, the four header-level cases in their order; raises the 403 AWS
+    answers."""
     if form.form in ("none", "other"):
         raise MissingAuthenticationTokenException(messages.MISSING_AUTH_TOKEN)
     if form.sigv4 is not None:
@@ -161,7 +162,8 @@ def canonical_request(req: SignedRequest, raw_path: str, signed: Iterable[str], 
 
 
 def path_candidates(raw_uri: str | None, decoded_path: str) -> tuple[str, ...]:
-    """The raw path when the server gave it; otherwise the encodings clients use for the decoded path (§9)."""
+    """The raw path when the server gave it; otherwise the encodings clients use for the decoded path
+    (docs/CONTRACT.md §9)."""
     if raw_uri:
         return (raw_uri.split("?", 1)[0],)
     segments = decoded_path.split("/")

@@ -15,6 +15,7 @@ from emulator.after_response import AfterResponse
 from emulator.hooks import Hooks
 from emulator.testdouble import api
 from emulator.testdouble.hooks_impl import TestDoubleHooks
+from emulator.testdouble.journal_reader import StoreReader
 from emulator.testdouble.store import Store
 
 if TYPE_CHECKING:
@@ -29,5 +30,5 @@ def install(app: Flask, config: EmulatorConfig, after: AfterResponse | None = No
     app.extensions[api.EXTENSION] = {"store": store, "config": settings}
     if settings.control_api:
         app.register_blueprint(api.bp)
-        ui.install(app, store, token=settings.control_token)  # the journal page (issue 6), same token
+        ui.install(app, StoreReader(store), token=settings.control_token)  # the journal page, same token
     return TestDoubleHooks(store, settings)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator._values import parse_bool as _bool
-from emulator.testdouble.filters import Filters, filters_from_json
+from emulator.testdouble.filters import ContentFilters, filters_from_json
 from emulator.testdouble.lifecycle import parse_lifecycle
 from emulator.testdouble.rules import Rule, RuleError, parse_rule
 
@@ -149,7 +149,7 @@ class TestDoubleConfig:
             "`Authorization: Bearer <token>` (else 401). `health` stays open."
         },
     )
-    filters: Filters = field(default_factory=Filters)  # its fields are settings of their own
+    filters: ContentFilters = field(default_factory=ContentFilters)  # its fields are settings of their own
     lifecycle: Mapping[str, str] = field(
         default_factory=dict,
         metadata={

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from emulator.testdouble.journal_entry import MAX_TEXT_CHARS
 from tests.testdouble.appsupport import error_type, make_client, message, post_invoke
 from tests.testdouble.support import NOVA, png_base64, text_body, variation_body
 from validator import messages
@@ -155,8 +156,8 @@ def test_switched_off_control_api_is_an_unknown_operation(path: str) -> None:
 
 
 def test_oversized_strings_outside_image_fields_are_bounded_too() -> None:
-    client = make_client({"journal_image_cap": "100"})
-    post_invoke(client, text_body("x" * 600))
+    client = make_client()
+    post_invoke(client, text_body("x" * (MAX_TEXT_CHARS + 1)))
     entry = client.get("/_emulator/journal").get_json()["entries"][0]
     text = entry["request"]["json"]["textToImageParams"]["text"]["$text"]
-    assert text["length"] == 600 and len(text["preview"]) == 512
+    assert text["length"] == MAX_TEXT_CHARS + 1 and len(text["preview"]) == 512

@@ -8,7 +8,7 @@ import pytest
 
 from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.filters import filters_from_json
-from emulator.testdouble.journal import MAX_ERRORS, MAX_ITEMS, MAX_MESSAGE_CHARS, MORE
+from emulator.testdouble.journal_entry import MAX_ERRORS, MAX_ITEMS, MAX_MESSAGE_CHARS, MORE
 from emulator.testdouble.rules import RuleError, parse_rule
 from emulator.testdouble.store import JournalQuery, Store
 from tests.testdouble.appsupport import make_client, message, post_invoke

@@ -9,7 +9,7 @@
   const BLOB_CACHE_MAX = 600;
 
   const $ = (id) => document.getElementById(id);
-  const state = { seq: 0, offset: 0, limit: DEFAULT_PAGE_SIZE, etag: null, inFlight: false, tokenHeader: "Authorization", tokenScheme: "Bearer " };
+  const state = { seq: 0, offset: 0, limit: DEFAULT_PAGE_SIZE, etag: null, inFlight: false };
   const blobs = new Map(); // thumbnail URL -> object URL, oldest first
 
   // --- token: ?token=... once, then sessionStorage; sent as a header, never left in the address bar -------
@@ -25,7 +25,7 @@
 
   function authHeaders() {
     const token = sessionStorage.getItem(TOKEN_KEY);
-    return token ? { [state.tokenHeader]: state.tokenScheme + token } : {};
+    return token ? { Authorization: "Bearer " + token } : {};
   }
 
   function askToken() {
@@ -103,8 +103,6 @@
     const response = await api("/api/meta");
     if (!response.ok) throw new Error("Loading the page settings failed: HTTP " + response.status);
     const meta = await response.json();
-    state.tokenHeader = meta.token_header || state.tokenHeader;
-    state.tokenScheme = meta.token_scheme === undefined ? state.tokenScheme : meta.token_scheme;
     fillSelect($("f-model"), meta.models);
     fillSelect($("f-task"), meta.tasks);
   }
