@@ -96,6 +96,7 @@ _SIMPLE: dict[str, Callable[[Any], object]] = {
     "control_api": _bool,
     "control_token": _optional_str,
     "seed": _int,
+    "allowed_hosts": lambda value: tuple(_list(value)),
 }
 
 
@@ -147,6 +148,14 @@ class TestDoubleConfig:
         metadata={
             "doc": "When set, the control API and the journal page's data need "
             "`Authorization: Bearer <token>` (else 401). `health` stays open."
+        },
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": "Host names (besides IP addresses, `localhost` and the bound host) under which the "
+            "control API and the journal page answer; `*` allows any. Other `Host` headers get 403, so a "
+            "web page cannot reach them through DNS rebinding."
         },
     )
     filters: ContentFilters = field(default_factory=ContentFilters)  # its fields are settings of their own

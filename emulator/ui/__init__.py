@@ -39,7 +39,7 @@ def bearer_check(token: str | None) -> Callable[[Mapping[str, str]], bool]:
 
 
 def install(app: Flask, reader: JournalReader, *, token: str | None = None) -> None:
-    """Serve the page on `app`, reading `reader`; with `token`, its data need `Authorization: Bearer <token>`."""
+    """Serve the page on `app`, reading `reader`; with `token`, data need `Authorization: Bearer <token>`."""
     app.extensions[UI_KEY] = UiState(
         reader=reader,
         authorized=bearer_check(token),

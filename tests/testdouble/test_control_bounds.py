@@ -43,7 +43,7 @@ def test_out_of_range_numbers_are_client_errors(path: str, status: int) -> None:
 
 
 def test_huge_rule_id_delete_is_not_found() -> None:
-    response = make_client().delete(f"/_emulator/rules/{HUGE}")
+    response = make_client().delete(f"/_emulator/rules/{HUGE}", content_type="application/json")
     assert response.status_code == 404 and message(response) == f"No rule {HUGE}."
 
 
