@@ -10,8 +10,8 @@ from ui_support import half_mask_b64, png_b64
 
 from emulator import EmulatorConfig, create_app
 from emulator.testdouble.api import EXTENSION
-from emulator.testdouble.store import JournalQuery, Store
 from emulator.testdouble.journal_reader import StoreReader, to_record
+from emulator.testdouble.store import JournalQuery, Store
 from emulator.ui.source import JournalFilters
 
 NOVA = "/model/amazon.nova-canvas-v1:0/invoke"

@@ -138,7 +138,8 @@ def test_the_journal_references_become_short_markers() -> None:
     params = client.get("/_emulator/ui/api/entries/1").json["request"]["inPaintingParams"]
     assert (
         params["image"]
-        == "<image: 90000 base64 chars, sha256 abababababab…, not kept whole: over the journal's cap, no thumbnail>"
+        == "<image: 90000 base64 chars, sha256 abababababab…, not kept whole: over the journal's cap, "
+        "no thumbnail>"
     )
     assert params["text"].startswith(
         "<string: 70000 chars, not kept: over the journal's cap, starts \"a very long"
