@@ -164,7 +164,7 @@ def bounded(
         return image_ref(value, cap, thumbnail=thumbnail)
     if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
         # Any other oversized string (a runaway prompt, an image under a misspelt key) stays bounded too.
-        budget.spend(value[:PREVIEW_CHARS])
+        budget.left -= PREVIEW_CHARS + 128  # the preview, the digest and the reference's keys
         digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
         return {"$text": {"sha256": digest, "length": len(value), "preview": value[:PREVIEW_CHARS]}}
     budget.spend(value)
