@@ -87,8 +87,8 @@ def make_guard(bind_host: str, allowed_hosts: Iterable[str]) -> Callable[[], Res
         host = request.headers.get("Host")
         if not host_allowed(host, names):
             return _refuse(403, BAD_HOST.format(host=host))
-        if request.method in SAFE_METHODS:
-            return None
+        if request.method in SAFE_METHODS or request.routing_exception is not None:
+            return None  # no route: the app's unknown-operation answer, as for every unroutable request
         if request.mimetype != "application/json":
             return _refuse(415, NEEDS_JSON)
         origin = request.headers.get("Origin")

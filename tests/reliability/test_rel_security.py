@@ -97,7 +97,8 @@ def test_control_api_refuses_requests_without_the_token(token_server: Server, au
         assert reply_headers["content-type"] == "application/json"
         assert list(json.loads(body)) == ["message"]
     for method, path, data in CONTROL_WRITES:
-        status, _, body = http_request(token_server.port, method, path, _json_body(data), headers)
+        json_headers = {**headers, "Content-Type": "application/json"}
+        status, _, body = http_request(token_server.port, method, path, _json_body(data), json_headers)
         assert status == 401, (method, path, status, body[:200])
     # Nothing changed: no fault rule, no lifecycle, no filter; Bedrock calls still succeed.
     status, _, body = http_request(token_server.port, "POST", invoke_path(NOVA), BODY)
