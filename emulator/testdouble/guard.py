@@ -64,12 +64,12 @@ def host_allowed(host: str | None, names: frozenset[str]) -> bool:
     return _is_ip(name) or name in LOOPBACK_NAMES or name.endswith(".localhost") or name in names
 
 
-def same_origin(origin: str, host: str | None) -> bool:
-    """True when an `Origin` header names the server the request reached (scheme http, the same host:port)."""
+def same_origin(origin: str, host: str | None, scheme: str) -> bool:
+    """True when an `Origin` header names the server the request reached: the same scheme and host:port."""
     if host is None or origin == "null":
         return False
     parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.strip().lower()
+    return parts.scheme == scheme and parts.netloc.lower() == host.strip().lower()
 
 
 def _refuse(status: int, message: str) -> Response:
@@ -92,7 +92,7 @@ def make_guard(bind_host: str, allowed_hosts: Iterable[str]) -> Callable[[], Res
         if request.mimetype != "application/json":
             return _refuse(415, NEEDS_JSON)
         origin = request.headers.get("Origin")
-        if origin is not None and not same_origin(origin, host):
+        if origin is not None and not same_origin(origin, host, request.scheme):
             return _refuse(403, CROSS_ORIGIN.format(origin=origin))
         return None
 
