@@ -92,7 +92,8 @@ def _span_ref(view: memoryview, cap: int, sha256: str, thumbnail: str | None) ->
 
 
 def thumbnail_of_pixels(pixels: np.ndarray) -> str | None:
-    """A base64 JPEG thumbnail of decoded RGB pixels (an accepted input image)."""
+    """A base64 JPEG thumbnail of decoded pixels (an accepted input image, or the pipeline's preview of an
+    output)."""
     try:
         return base64.b64encode(thumbs.stored_thumbnail(thumbs.from_pixels(pixels))).decode("ascii")
     except (ValueError, OSError):
@@ -257,7 +258,16 @@ class ResponseSummaries:
         with self._lock:
             made = self._made.get(success)
         if made is None:
-            made = tuple((hashlib.sha256(view).hexdigest(), thumbnail_of_png(view)) for view in views)
+            # The pipeline's small copies of the pixels when it gave them; else (a body built elsewhere)
+            # the PNG is decoded, which costs about as much as generating it.
+            previews = success.previews if len(success.previews) == len(views) else None
+            made = tuple(
+                (
+                    hashlib.sha256(view).hexdigest(),
+                    thumbnail_of_pixels(previews[n]) if previews is not None else thumbnail_of_png(view),
+                )
+                for n, view in enumerate(views)
+            )
             with self._lock:
                 self._made[success] = made
         refs = [

@@ -51,8 +51,11 @@ def decode_image(data: object) -> Image.Image:
 
 
 def from_pixels(pixels: np.ndarray) -> Image.Image:
-    """An image of decoded H x W x 3 uint8 RGB pixels (no copy)."""
-    return Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+    """An image of decoded H x W x 3 (RGB) or H x W x 4 (RGBA) uint8 pixels."""
+    channels = pixels.shape[2] if pixels.ndim == 3 else 1
+    if channels not in (1, 3, 4) or pixels.dtype != np.uint8:
+        raise ValueError(f"not an image: {pixels.dtype} x {channels} channels")
+    return Image.fromarray(np.ascontiguousarray(pixels))  # L, RGB or RGBA by shape
 
 
 def stored_thumbnail(image: Image.Image, max_side: int = MAX_SIDE) -> bytes:

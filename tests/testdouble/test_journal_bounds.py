@@ -19,6 +19,7 @@ from emulator.testdouble import store
 from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.journal_entry import ENTRY_MAX_BYTES, MAX_TEXT_CHARS, REQUEST_MAX_BYTES, fit_entry
 from emulator.testdouble.store import PAGE_MAX_BYTES, JournalQuery, Store
+from emulator.ui import thumbs
 from tests.testdouble.appsupport import error_type, make_client, message, post_invoke
 from tests.testdouble.support import NOVA, text_body
 from validator._images import MAX_JPEG_SCANS
@@ -265,3 +266,16 @@ def test_writes_need_json_even_without_a_body() -> None:
             and message(refused) == "Control API writes need Content-Type: application/json."
         )
         assert client.open(path, method=method, **JSON).status_code == 200
+
+
+def test_output_thumbnails_come_from_the_pipelines_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding a generated PNG costs about as much as generating it: the journal never does it on the
+    request path's behalf, it shrinks the pixels the pipeline hands over."""
+    decoded: list[object] = []
+    real_decode = thumbs.decode_image
+    monkeypatch.setattr(thumbs, "decode_image", lambda data: decoded.append(data) or real_decode(data))
+    client = make_client()
+    assert post_invoke(client, text_body(number=3)).status_code == 200
+    [entry] = _entries(client)
+    assert [_thumbnail_of(ref).size for ref in entry["response"]["image_data"]] == [(160, 160)] * 3
+    assert decoded == []
