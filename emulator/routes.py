@@ -348,7 +348,7 @@ def _render_success(req: InvokeRequest, blocked: frozenset[int], caption: bool) 
         text = messages.SOME_IMAGES_BLOCKED if out.images else messages.ALL_IMAGES_BLOCKED
         body.add(b',"error":' + json.dumps(text).encode())
     body.add(b"}")
-    return SuccessBody(b"".join(body.parts), images, mask)
+    return SuccessBody(b"".join(body.parts), images, mask, out.previews)
 
 
 class _BodyWriter:

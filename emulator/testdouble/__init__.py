@@ -13,8 +13,9 @@ from flask import Flask
 from emulator import ui
 from emulator.after_response import AfterResponse
 from emulator.hooks import Hooks
-from emulator.testdouble import api
+from emulator.testdouble import api, guard
 from emulator.testdouble.hooks_impl import TestDoubleHooks
+from emulator.testdouble.journal_reader import StoreReader
 from emulator.testdouble.store import Store
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ def install(app: Flask, config: EmulatorConfig, after: AfterResponse | None = No
     store = Store(settings, after)
     app.extensions[api.EXTENSION] = {"store": store, "config": settings}
     if settings.control_api:
+        guard.install(app, config.host, settings.allowed_hosts)
         app.register_blueprint(api.bp)
-        ui.install(app, store, token=settings.control_token)  # the journal page (issue 6), same token
+        ui.install(app, StoreReader(store), token=settings.control_token)  # the journal page, same token
     return TestDoubleHooks(store, settings)

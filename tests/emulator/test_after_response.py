@@ -147,7 +147,7 @@ def test_reset_waits_for_pending_journal_writes(held_journal: tuple[FlaskClient,
     client, release = held_journal
     assert post_invoke(client, text_body()).status_code == 200
     threading.Timer(0.1, release.set).start()
-    assert client.post("/_emulator/reset").status_code == 200
+    assert client.post("/_emulator/reset", content_type="application/json").status_code == 200
     assert json.loads(client.get("/_emulator/journal").data)["entries"] == []  # not written after the reset
 
 
