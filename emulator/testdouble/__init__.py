@@ -1,7 +1,7 @@
 """Test-double features: journal, fault and latency rules, content filters, lifecycle, control API.
 
 `install(app, config)` opens the shared state store (`store.Store`), registers the control API under
-`/_emulator/` unless it is switched off, and returns the hooks the invoke pipeline calls (`hooks_impl`).
+`/_emulator/` unless it is switched off, and returns the hooks the invoke pipeline calls (`testdouble_hooks`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from emulator import ui
 from emulator.after_response import AfterResponse
 from emulator.hooks import Hooks
 from emulator.testdouble import api
-from emulator.testdouble.hooks_impl import TestDoubleHooks
 from emulator.testdouble.store import Store
+from emulator.testdouble.testdouble_hooks import TestDoubleHooks
 
 if TYPE_CHECKING:
     from emulator.config import EmulatorConfig
@@ -30,4 +30,4 @@ def install(app: Flask, config: EmulatorConfig, after: AfterResponse | None = No
     if settings.control_api:
         app.register_blueprint(api.bp)
         ui.install(app, store, token=settings.control_token)  # the journal page (issue 6), same token
-    return TestDoubleHooks(store, settings)
+    return TestDoubleHooks(store, settings, journal=settings.control_api)

@@ -10,8 +10,9 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.test import TestResponse
 
-from emulator.hooks import Call, NoHooks
-from emulator.routes import STATE_KEY
+from emulator.call import Call
+from emulator.hooks import NoHooks
+from emulator.state import STATE_KEY
 from validator import messages
 from validator.report import BedrockError
 from validator.types import InvokeRequest

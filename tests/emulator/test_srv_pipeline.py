@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 
 from emulator import EmulatorConfig, create_app
-from emulator.errors import CATALOGUE
+from emulator.errors import STATUS, bedrock_error
 from emulator.generators import MaskPromptError
 from validator import messages
 from validator.report import BedrockError
@@ -38,7 +38,7 @@ def test_hooks_run_in_order_and_see_the_call(app: Flask) -> None:
     )  # fmt: skip
     assert call.request_id == response.headers["x-amzn-RequestId"]
     assert (call.attempt, call.images_returned, call.error, call.body) == (2, 3, None, TEXT_IMAGE)
-    assert call.extra["auth"] == {"form": "none"}
+    assert call.auth == {"form": "none"}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ def test_mask_prompt_failure(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Non
     def refuse(*args: object, **kwargs: object) -> None:
         raise MaskPromptError("nothing selected")
 
-    monkeypatch.setattr("emulator.routes.generate", refuse)
+    monkeypatch.setattr("emulator.pipeline.generate", refuse)
     response = app.test_client().post(NOVA_PATH, data=TEXT_IMAGE)
     assert_error(response, "ValidationException", 400, messages.MASK_PROMPT_FAILED)
 
@@ -182,6 +182,7 @@ def test_latency_header_includes_injected_latency(client: FlaskClient) -> None:
 
 def test_catalogue_statuses_match_the_contract() -> None:
     for name, status in messages.EXCEPTION_STATUS.items():
-        assert (CATALOGUE[name].status_code, CATALOGUE[name].error_type) == (status, name)
+        default = messages.DEFAULT_EXCEPTION_MESSAGE.get(name, "")
+        assert bedrock_error(name) == BedrockError(name, status, default)
     auth = ["MissingAuthenticationTokenException", "InvalidSignatureException", "UnrecognizedClientException"]
-    assert [CATALOGUE[name].status_code for name in auth] == [403, 403, 403]
+    assert [STATUS[name] for name in auth] == [403, 403, 403]

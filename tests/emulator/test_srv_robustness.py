@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from emulator import EmulatorConfig, create_app, front, routes, server
+from emulator import EmulatorConfig, create_app, front, server
 from emulator.errors import encode_json_text
+from emulator.state import STATE_KEY
 from emulator.testdouble.config import TestDoubleConfig
 from validator import messages, validate_body
 from validator.report import BedrockError
@@ -208,7 +209,7 @@ def test_heap_is_trimmed_after_a_large_body(
     body = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"}}'
     response = client.post(NOVA_PATH, data=body + b" " * (size - len(body)))
     assert response.status_code == 200
-    assert client.application.extensions[routes.STATE_KEY].after.settle(timeout=10)  # after the journal
+    assert client.application.extensions[STATE_KEY].after.settle(timeout=10)  # after the journal
     assert len(calls) == trims
 
 
@@ -250,15 +251,6 @@ def test_unread_body_is_drained_or_the_connection_closed(
     assert unknown_operation(status, headers, reply)
     assert headers["Connection"] == connection
     assert (environ["wsgi.input"].tell() == size) is drained
-
-
-@pytest.mark.parametrize(
-    ("number", "parsed"),
-    [("1e-99999999999999999999", 0.0), ("1e99999999999999999999", "1e99999999999999999999"), ("7.5", 7.5)],
-)
-def test_numbers_beyond_decimal_range_are_parsed_for_the_hooks(number: str, parsed: object) -> None:
-    """json.loads(parse_float=Decimal) raised decimal.InvalidOperation (not a ValueError): a 500."""
-    assert routes._parse_json(b'{"cfgScale":%s}' % number.encode()) == {"cfgScale": parsed}
 
 
 def test_an_environ_werkzeug_cannot_read_gets_the_json_500(app: Flask) -> None:

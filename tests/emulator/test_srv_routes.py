@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, assert_error
 
 from emulator import EmulatorConfig, create_app
-from emulator.routes import parse_route, raw_request_path
+from emulator.routes import parse_route
+from emulator.wire import raw_request_path
 from validator import messages
 
 ARN = "arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-canvas-v1%3A0"
