@@ -5,14 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from emulator import errors, front, routes, testdouble
-from emulator.after_response import AfterResponse
 from emulator.config import EmulatorConfig
 from emulator.hooks import Hooks, NoHooks
 from emulator.state import STATE_KEY, build_state
-from emulator.testdouble.config import MEMORY, TestDoubleConfig
+from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.filters import Filters
-
-PENDING_SUFFIX = "-pending"  # the directory of per-worker pending-write counters, next to the state file
 
 
 def create_app(config: EmulatorConfig | None = None) -> Flask:
@@ -23,11 +20,10 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     # `/_emulator//journal` is no route (a JSON 404), never a 308 to a URL built from the Host header.
     app.url_map.merge_slashes = False
     app.config["EMULATOR"] = config
-    after = AfterResponse(_pending_dir(config))
     hooks: Hooks = NoHooks()
     if needs_test_double(config.testdouble):
-        hooks = testdouble.install(app, config, after)
-    app.extensions[STATE_KEY] = build_state(config, hooks, after)
+        hooks = testdouble.install(app, config)
+    app.extensions[STATE_KEY] = build_state(config, hooks)
     app.before_request(front.note_control_start)  # first, so the log line times the whole request
     app.register_blueprint(routes.bp)
     app.after_request(front.close_control_request)
@@ -41,9 +37,3 @@ def needs_test_double(settings: TestDoubleConfig) -> bool:
     content filters or a model lifecycle. Otherwise the pipeline runs no hooks and keeps no journal."""
     return settings.control_api or bool(settings.rules or settings.lifecycle) or settings.filters != Filters()
 
-
-def _pending_dir(config: EmulatorConfig) -> str | None:
-    """Where each worker counts its journal writes still to do: next to the shared state file (one process
-    only with `:memory:`, so no directory)."""
-    state_path = config.testdouble.state_path
-    return None if state_path == MEMORY else state_path + PENDING_SUFFIX

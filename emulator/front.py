@@ -47,6 +47,13 @@ class BedrockFront:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if request_path(environ).startswith(CONTROL_PREFIX):
             return self._flask_wsgi(environ, start_response)
+        response, body_size = self._bedrock(environ)
+        if body_size >= TRIM_AFTER_BYTES:
+            trim_heap()  # the call (body, report, parsed document) is gone with `_bedrock`'s frame
+        return response(environ, start_response)
+
+    def _bedrock(self, environ: dict[str, Any]) -> tuple[Response, int]:
+        """The response to a Bedrock request, and the size of its body."""
         started = time.monotonic()
         st: EmulatorState = self._extensions[STATE_KEY]
         try:
@@ -54,17 +61,12 @@ class BedrockFront:
             call = open_call(req, started)
         except Exception as exc:  # an environ werkzeug cannot read: still the JSON 500, not the server's
             method = str(environ.get("REQUEST_METHOD", "-"))
-            return errors.render_exception(exc, method, request_path(environ))(environ, start_response)
+            return errors.render_exception(exc, method, request_path(environ)), 0
         try:
             response = close_call(req, call, pipeline.run(req, call, st), st)
         except Exception as exc:  # a bug in close_call or a hook: still the JSON 500, never a server page
             response = errors.render_exception(exc, req.method, call.raw_path)
-        finally:
-            if len(call.body or b"") >= TRIM_AFTER_BYTES:
-                # Queued after the journal write, which holds the call (body, report, parsed body) until
-                # it is done; by the time the trim runs, they are freed.
-                st.after.submit(trim_heap)
-        return response(environ, start_response)
+        return response, len(call.body or b"")
 
 
 def open_call(req: Request, started: float) -> Call:
@@ -191,7 +193,7 @@ _MALLOC_TRIM = _malloc_trim()
 def _log_request(
     st: EmulatorState, req: Request, call: Call | None, response: Response, started: float
 ) -> None:
-    """One access-log line, written after the response (`emulator.after_response`). Text from the request
+    """One access-log line. Text from the request
     is escaped (`printable`): a decoded `%0A` or `%1B` in the path must not forge a line or style a
     terminal."""
     error_type = response.headers.get("x-amzn-ErrorType", "-").split(":", 1)[0]
@@ -206,4 +208,4 @@ def _log_request(
         elapsed_ms,
         call.request_id if call is not None else "-",
     )
-    st.after.submit(lambda: access_log.info('%s "%s %s %s" %d %s %.1fms %s', *args))
+    access_log.info('%s "%s %s %s" %d %s %.1fms %s', *args)

@@ -1,5 +1,5 @@
-"""The emulator's per-app state: configuration, hooks, the after-response writer, and the two caches with
-their sizing. One `EmulatorState` per app (per worker process), kept in `app.extensions`, never module-level.
+"""The emulator's per-app state: configuration, hooks, and the two caches with their sizing. One
+`EmulatorState` per app (per worker process), kept in `app.extensions`, never module-level.
 
 Outputs are deterministic (docs/CONTRACT.md §8.2), so a finished response can be reused for an identical raw
 request, and a validation report for an identical body. Hooks are never cached: the pipeline calls every
@@ -14,7 +14,6 @@ from importlib import metadata
 
 from flask import current_app
 
-from emulator.after_response import AfterResponse
 from emulator.cache import LRUCache
 from emulator.call import SuccessBody
 from emulator.config import EmulatorConfig
@@ -49,18 +48,16 @@ class EmulatorState:
     config: EmulatorConfig
     hooks: Hooks
     version: str
-    after: AfterResponse  # the journal and the access log, written once the response is on its way
     responses: LRUCache[SuccessBody]  # keyed by model, body digest, caption setting, blocked indices
     reports: LRUCache[CachedReport]  # keyed by model and body digest
 
 
-def build_state(config: EmulatorConfig, hooks: Hooks, after: AfterResponse) -> EmulatorState:
+def build_state(config: EmulatorConfig, hooks: Hooks) -> EmulatorState:
     """The state of a new app, with empty caches sized from the configuration."""
     return EmulatorState(
         config=config,
         hooks=hooks,
         version=package_version(),
-        after=after,
         responses=LRUCache(config.response_cache_size, RESPONSE_CACHE_BYTES, success_size),
         reports=LRUCache(config.response_cache_size, REPORT_CACHE_BYTES, report_size),
     )

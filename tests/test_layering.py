@@ -18,7 +18,6 @@ REQUEST_PATH = (
     "emulator.call",
     "emulator.hooks",
     "emulator.cache",
-    "emulator.after_response",
     "emulator.wire",
     "emulator.auth",
     "emulator.state",

@@ -1,4 +1,4 @@
-"""PNG encoding, kept apart from generation (CONTRACT.md §2.7, D12).
+"""PNG encoding, kept apart from generation (docs/CONTRACT.md §2.7, D12).
 
 The encoder is fpng: it is the fastest PNG writer found on PyPI (see docs/PERFORMANCE.md), writes one
 standard zlib stream, and its output is a pure function of the pixels and the fpng version (its SIMD paths

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from emulator import ui
-from emulator.after_response import AfterResponse
 from emulator.hooks import Hooks
 from emulator.testdouble import api
 from emulator.testdouble.store import Store
@@ -21,11 +20,10 @@ if TYPE_CHECKING:
     from emulator.config import EmulatorConfig
 
 
-def install(app: Flask, config: EmulatorConfig, after: AfterResponse | None = None) -> Hooks:
-    """Register the control API on `app` and return the hooks the invoke pipeline calls (journal writes go
-    to `after`, when given, so they need not delay responses)."""
+def install(app: Flask, config: EmulatorConfig) -> Hooks:
+    """Register the control API on `app` and return the hooks the invoke pipeline calls."""
     settings = config.testdouble
-    store = Store(settings, after)
+    store = Store(settings)
     app.extensions[api.EXTENSION] = {"store": store, "config": settings}
     if settings.control_api:
         app.register_blueprint(api.bp)

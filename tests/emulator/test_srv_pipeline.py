@@ -1,5 +1,6 @@
-"""The §2.4 pipeline and its seam: hook call points and order, hook errors, output moderation (§8.3), the
-response cache (hooks still run on every request), and unexpected exceptions as JSON 500s."""
+"""The InvokeModel pipeline (docs/CONTRACT.md §2.4) and its seam: hook call points and order, hook errors,
+output moderation (docs/CONTRACT.md §8.3), the response cache (hooks still run on every request), and
+unexpected exceptions as JSON 500s."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_after_parse_is_skipped_for_unparseable_bodies(app: Flask) -> None:
 
 
 def test_after_parse_fault_wins_over_schema_errors(app: Flask) -> None:
-    """Body-matching faults are evaluated after step 9, before the schema stage (§2.4)."""
+    """Body-matching faults are evaluated after step 9, before the schema stage (docs/CONTRACT.md §2.4)."""
     hooks = RecordingHooks(after_parse=error("ThrottlingException"))
     response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b'{"taskType":"NOPE"}')
     assert_error(response, "ThrottlingException", 429, "injected")
@@ -173,7 +174,8 @@ def test_fault_rules_of_the_test_double(client: FlaskClient, name: str) -> None:
 
 
 def test_latency_header_includes_injected_latency(client: FlaskClient) -> None:
-    """X-Amzn-Bedrock-Invocation-Latency is the real elapsed time, injected latency included (§2.7, §8.7)."""
+    """X-Amzn-Bedrock-Invocation-Latency is the real elapsed time, injected latency included
+    (docs/CONTRACT.md §2.7, §8.7)."""
     assert client.post("/_emulator/rules", json={"action": {"latency_ms": 150}}).status_code == 201
     response = client.post(NOVA_PATH, data=TEXT_IMAGE)
     assert response.status_code == 200

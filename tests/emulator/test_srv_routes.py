@@ -1,5 +1,6 @@
-"""Routing on the raw path (CONTRACT.md §2.2), response headers (§2.7, §2.8) and the §2.4 order, through the
-werkzeug test client (which, unlike Granian, supplies the raw URI as RAW_URI/REQUEST_URI)."""
+"""Routing on the raw path (docs/CONTRACT.md §2.2), response headers (§2.7, §2.8) and the order of checks
+(§2.4), through the werkzeug test client (which, unlike Granian, supplies the raw URI as
+RAW_URI/REQUEST_URI)."""
 
 from __future__ import annotations
 
