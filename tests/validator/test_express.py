@@ -103,7 +103,9 @@ BODY = b'{"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a lighthouse"
 
 
 def _eager(report: RequestReport) -> RequestReport:
-    return RequestReport(report.model, report.error, report.errors, report.warnings, report.request)
+    return RequestReport(
+        report.model, report.error, report.errors, report.warnings, report.request, report.document
+    )
 
 
 def test_deferred_request_is_built_once_on_first_read() -> None:
