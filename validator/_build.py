@@ -276,7 +276,7 @@ def plain_report(doc: Json, task: TaskSpec, spec: ModelSpec) -> RequestReport:
     `doc` is the validator's own parse of the body (never the caller's object), so it cannot change before
     the request is built.
     """
-    return deferred_report(spec.model, _plain_request, (doc, task, spec))
+    return deferred_report(spec.model, _plain_request, (doc, task, spec), doc)
 
 
 def _plain_request(doc: Json, task: TaskSpec, spec: ModelSpec) -> InvokeRequest:

@@ -9,8 +9,9 @@ as `int` subclasses just take the slow path). A differential test keeps the two 
 
 `plain` folds in the rest of the verdict for the common small requests (image-free TEXT_IMAGE and
 COLOR_GUIDED_GENERATION): True means the body also passes every semantic rule and draws no warning (no
-image, no control field, no negation-word candidate, a legal output size), so the report needs no further
-stage. False only means "run the later stages"; tests/validator/test_express.py compares the two paths.
+image, no control field, no negation-word candidate, no legacy-range seed, a legal output size), so the
+report needs no further stage. False only means "run the later stages"; tests/validator/test_express.py
+compares the two paths.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ _LANE_RULES: Final = _SIZE_RULES | {"SEM-SIZE-TITAN", "SEM-CONTROL-NO-IMAGE"}
 class _Source:
     """Accumulates generated lines and the constants they refer to."""
 
-    def __init__(self, lane: TaskSpec | None = None) -> None:
+    def __init__(self, lane: TaskSpec | None = None, legacy_seed_max: int | None = None) -> None:
         self.lines: list[str] = []
         self.constants: dict[str, object] = {"Decimal": Decimal, "F": (-1, False)}
         self.counter = 0
         #: The task whose `plain` verdict is compiled in, or None when `plain` is always False.
         self.lane = lane
+        #: Seeds above this draw W-SEED-LEGACY, so they are not plain.
+        self.legacy_seed_max = legacy_seed_max
 
     def name(self, prefix: str) -> str:
         self.counter += 1
@@ -143,6 +146,8 @@ def _lane(src: _Source, task: TaskSpec, parent: Field, f: Field, var: str, inden
             src.emit(indent, f"if {hints}: plain = False")  # maybe W-NEGATION
     elif parent.name == "imageGenerationConfig" and f.name in ("width", "height"):
         src.emit(indent, f"{f.name[0]} = {var}")
+    elif parent.name == "imageGenerationConfig" and f.name == "seed" and src.legacy_seed_max is not None:
+        src.emit(indent, f"if {var} > {src.legacy_seed_max}: plain = False")  # W-SEED-LEGACY
 
 
 def _lane_capable(task: TaskSpec) -> bool:
@@ -173,7 +178,7 @@ def _size_test(src: _Source, spec: ModelSpec) -> str:
 def compile_predicate(task: TaskSpec, spec: ModelSpec) -> Predicate:
     """Generate and compile `accepts(doc)` for one task of one model."""
     root = task.root
-    src = _Source(task if _lane_capable(task) else None)
+    src = _Source(task if _lane_capable(task) else None, spec.legacy_seed_max)
     src.emit(1, "members = 0")
     if src.lane is not None:
         src.emit(1, f"plain = True; w = {spec.defaults.width}; h = {spec.defaults.height}")

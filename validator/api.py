@@ -16,7 +16,7 @@ from typing import Any, Final
 from validator._build import build_request, plain_report
 from validator._headers import check_headers
 from validator._parse import normalise_object, parse_body, parse_body_quick
-from validator._render import schema_message
+from validator._render import schema_message, semantic_message
 from validator._resolve import SERVED_IDS, resolve_model_id
 from validator._schema import TASKS, SchemaResult, check_schema
 from validator._semantic import check_semantic
@@ -46,9 +46,12 @@ def _rejected(
     message: str,
     errors: tuple[ContractError, ...],
     warnings: tuple[ContractWarning, ...] = (),
+    document: dict[str, Any] | None = None,
 ) -> RequestReport:
     error = BedrockError(exception="ValidationException", status=400, message=message)
-    return RequestReport(model=model, error=error, errors=errors, warnings=warnings, request=None)
+    return RequestReport(
+        model=model, error=error, errors=errors, warnings=warnings, request=None, document=document
+    )
 
 
 def _spec(model: object) -> ModelSpec | None:
@@ -120,13 +123,15 @@ def _validate(body: object, spec: ModelSpec) -> RequestReport:
     if doc is None:
         return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
     if schema_errors or task is None:
-        return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors))
+        return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors), document=doc)
     result = check_semantic(doc, task, spec)
-    warnings = tuple(body_warnings(doc, task, result.images))
+    warnings = tuple(body_warnings(doc, task, spec, result.images))
     if result.errors:
-        return _rejected(spec.model, result.errors[0].text, result.errors, warnings)
+        return _rejected(spec.model, semantic_message(result.errors[0]), result.errors, warnings, doc)
     request = build_request(doc, task, spec, result.images)
-    return RequestReport(model=spec.model, error=None, errors=(), warnings=warnings, request=request)
+    return RequestReport(
+        model=spec.model, error=None, errors=(), warnings=warnings, request=request, document=doc
+    )
 
 
 def _body_size(body: object) -> int:
@@ -192,7 +197,7 @@ def validate_request(
     if not header_warnings:
         return report
     warnings = header_warnings + report.warnings
-    return RequestReport(report.model, report.error, report.errors, warnings, report.request)
+    return RequestReport(report.model, report.error, report.errors, warnings, report.request, report.document)
 
 
 def iter_request_errors(

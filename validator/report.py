@@ -9,7 +9,7 @@ pointer of the offending value; `warnings` lists accepted-but-likely-mistaken in
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from validator.types import InvokeRequest, ModelId
@@ -63,6 +63,11 @@ class RequestReport:
     errors: tuple[ContractError, ...]
     warnings: tuple[ContractWarning, ...]
     request: InvokeRequest | None
+    #: The body's top-level JSON object exactly as the validator parsed it (integers as `int`, numbers with a
+    #: fraction or exponent as `Decimal`), or None when the body did not parse to an object (or was never
+    #: parsed: a protocol rejection). Callers use it instead of parsing the body a second time; treat it as
+    #: read-only. It is input, not verdict: left out of equality, hashing and repr (it may hold megabytes).
+    document: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def valid(self) -> bool:
@@ -95,7 +100,7 @@ class RequestReport:
 
 
 def deferred_report(
-    model: ModelId, build: Callable[..., InvokeRequest], args: tuple[Any, ...]
+    model: ModelId, build: Callable[..., InvokeRequest], args: tuple[Any, ...], document: dict[str, Any]
 ) -> RequestReport:
     """A valid report without errors or warnings whose `request` is `build(*args)`, called on first read."""
     report = object.__new__(RequestReport)
@@ -104,5 +109,6 @@ def deferred_report(
     state["error"] = None
     state["errors"] = ()
     state["warnings"] = ()
+    state["document"] = document
     state["_pending"] = (build, args)
     return report

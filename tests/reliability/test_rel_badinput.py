@@ -129,11 +129,11 @@ def schema(*violations: str) -> str:
 NUMBER_CASES = {
     "seed-2^31": (
         b'"seed":2147483648',
-        schema("#/imageGenerationConfig/seed: 2147483648 is not less or equal to 858993459"),
+        schema("#/imageGenerationConfig/seed: 2147483648 is not less or equal to 2147483646"),
     ),
     "seed-2^64": (
         b'"seed":18446744073709551616',
-        schema("#/imageGenerationConfig/seed: 18446744073709551616 is not less or equal to 858993459"),
+        schema("#/imageGenerationConfig/seed: 18446744073709551616 is not less or equal to 2147483646"),
     ),
     "seed-negative-huge": (
         b'"seed":-99999999999999999999',
@@ -178,7 +178,7 @@ def test_numbers(server: Server, fragment: bytes, message: str) -> None:
 def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: Server) -> None:
     """§7.1: a larger integer is a BigInteger and fails on range. Python refuses ints over 4300 digits."""
     digits = "9" * 5000
-    message = schema(f"#/imageGenerationConfig/seed: {digits} is not less or equal to 858993459")
+    message = schema(f"#/imageGenerationConfig/seed: {digits} is not less or equal to 2147483646")
     expect(post(server, CONFIG % f'"seed":{digits}'.encode()), message)
 
 

@@ -41,7 +41,7 @@ def _compare(doc: dict[str, Any], model: ModelId) -> None:
         return
     result = check_semantic(doc, task, spec)
     assert result.errors == ()
-    assert body_warnings(doc, task, result.images) == []
+    assert body_warnings(doc, task, spec, result.images) == []
     quick = plain_report(doc, task, spec)
     assert quick.request == build_request(doc, task, spec, result.images)
     assert (quick.model, quick.error, quick.errors, quick.warnings) == (model, None, (), ())
@@ -103,7 +103,9 @@ BODY = b'{"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a lighthouse"
 
 
 def _eager(report: RequestReport) -> RequestReport:
-    return RequestReport(report.model, report.error, report.errors, report.warnings, report.request)
+    return RequestReport(
+        report.model, report.error, report.errors, report.warnings, report.request, report.document
+    )
 
 
 def test_deferred_request_is_built_once_on_first_read() -> None:
