@@ -74,9 +74,9 @@ class Call:
 
     @property
     def parsed_body(self) -> Mapping[str, object] | None:
-        """The body's top-level JSON object as the validator read it; None when it did not parse to one."""
-        document = self.report.document if self.report is not None else None
-        return document if isinstance(document, Mapping) else None
+        """The body's top-level JSON object as the validator read it (`RequestReport.document`: integers as
+        `int`, other numbers as `Decimal`); None when it did not parse to one."""
+        return self.report.document if self.report is not None else None
 
     @property
     def invocation_id(self) -> str | None:
