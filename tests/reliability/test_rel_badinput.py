@@ -566,7 +566,7 @@ def test_body_shorter_than_content_length_is_not_served(server: Server) -> None:
     "processed as if complete. Granian's wsgi.input.read(n) ends such a stream exactly like a complete one "
     "(the bytes that arrived, then b'', no exception, no flag); only read() without a size reports it (b''), "
     "and that buffers the whole body unbounded, defeating the 25 MB limit. Bodies shorter than their "
-    "Content-Length are refused (emulator/routes.py read_body)",
+    "Content-Length are refused (emulator/wire.py read_body)",
 )
 def test_chunked_body_cut_off_is_not_served(server: Server) -> None:
     """A 0x1000-byte chunk announced, the complete JSON request sent, then close: no 200 for a partial body."""
