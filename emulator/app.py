@@ -9,7 +9,7 @@ from emulator.config import EmulatorConfig
 from emulator.hooks import Hooks, NoHooks
 from emulator.state import STATE_KEY, build_state
 from emulator.testdouble.config import TestDoubleConfig
-from emulator.testdouble.filters import Filters
+from emulator.testdouble.filters import ContentFilters
 
 
 def create_app(config: EmulatorConfig | None = None) -> Flask:
@@ -35,5 +35,5 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
 def needs_test_double(settings: TestDoubleConfig) -> bool:
     """Whether the test double has anything to do: its control API is on, or its start state sets rules,
     content filters or a model lifecycle. Otherwise the pipeline runs no hooks and keeps no journal."""
-    return settings.control_api or bool(settings.rules or settings.lifecycle) or settings.filters != Filters()
-
+    configured = bool(settings.rules or settings.lifecycle) or settings.filters != ContentFilters()
+    return settings.control_api or configured

@@ -1,13 +1,14 @@
-"""Authentication (CONTRACT.md §2.5.3): record the form a client used; in strict mode, check it like AWS.
+"""Authentication (docs/CONTRACT.md §2.5.3): record the form a client used; in strict mode, check it like AWS.
 
 By default nothing is checked: any `Authorization` header, or none, is accepted and its form (SigV4 access key
-id, region and service scope; Bearer; none) is recorded on the call. Strict mode answers the four §2.5.3 cases
-in order, and then (issue 3) verifies the SigV4 signature itself against the configured secret, recomputing it
-the way botocore's `SigV4Auth` and the JS SDK's `SignatureV4` build it.
+id, region and service scope; Bearer; none) is recorded on the call. Strict mode answers the four
+docs/CONTRACT.md §2.5.3 cases in order, then refuses an `X-Amz-Date` more than 5 minutes from the server's
+clock, and then verifies the SigV4 signature itself against the configured secret, recomputing it the way
+botocore's `SigV4Auth` and the JS SDK's `SignatureV4` build it.
 
 Granian's WSGI environ carries only the percent-decoded `PATH_INFO`, not the raw request target, so when no
-raw URI is available the canonical URI is rebuilt from the encodings real clients use (§9): every byte outside
-`A-Za-z0-9-_.~` encoded (botocore, JS SDK, litellm ARNs), or a raw `:` (litellm bare ids).
+raw URI is available the canonical URI is rebuilt from the encodings real clients use (docs/CONTRACT.md §9):
+every byte outside `A-Za-z0-9-_.~` encoded (botocore, JS SDK, litellm ARNs), or a raw `:` (litellm bare ids).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from emulator.errors import (
@@ -29,7 +32,16 @@ from emulator.errors import (
 from validator import messages
 
 SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
-SIGNING_NAME = "bedrock"  # not bedrock-runtime (§2.2, botocore model)
+SIGNING_NAME = "bedrock"  # not bedrock-runtime (docs/CONTRACT.md §2.2, botocore model)
+# Bedrock Runtime accepts a signature within 5 minutes of its clock either way, and words the refusal (403
+# InvalidSignatureException) like the rest of AWS, e.g. "Signature expired: 20250130T203827Z is now earlier
+# than 20250130T204131Z (20250130T204631Z - 5 min.)".
+SIGNATURE_WINDOW = timedelta(minutes=5)
+AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+SIGNATURE_EXPIRED = "Signature expired: {date} is now earlier than {earliest} ({now} - {window} min.)"
+SIGNATURE_NOT_YET_CURRENT = (
+    "Signature not yet current: {date} is still later than {latest} ({now} + {window} min.)"
+)
 _UNSIGNED = frozenset({"UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
 _SIGV4 = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+)\s*,\s*"
@@ -95,7 +107,8 @@ def parse_authorization(value: str | None) -> AuthForm:
 
 
 def check_presented(form: AuthForm, access_keys: Mapping[str, str], bearer_tokens: frozenset[str]) -> None:
-    """§2.5.3 strict mode, the four header-level cases in their order; raises the 403 AWS answers."""
+    """docs/CONTRACT.md §2.5.3 strict mode, the four header-level cases in their order; raises the 403 AWS
+    answers."""
     if form.form in ("none", "other"):
         raise MissingAuthenticationTokenException(messages.MISSING_AUTH_TOKEN)
     if form.sigv4 is not None:
@@ -118,8 +131,39 @@ class SignedRequest:
     body: bytes
 
 
-def verify_signature(cred: SigV4Credential, secret: str, req: SignedRequest) -> None:
-    """Recompute the SigV4 signature; raise `InvalidSignatureException` (AWS's text) when none matches."""
+def check_request_time(amz_date: str, now: float | None = None) -> None:
+    """Refuse an `X-Amz-Date` more than `SIGNATURE_WINDOW` away from the server's clock, as AWS does.
+
+    A value that is not a SigV4 timestamp is left to the signature check (it cannot match).
+    """
+    try:
+        signed = datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return
+    current = datetime.fromtimestamp(time.time() if now is None else now, UTC).replace(microsecond=0)
+    window = int(SIGNATURE_WINDOW.total_seconds() // 60)
+    if signed < current - SIGNATURE_WINDOW:
+        earliest = (current - SIGNATURE_WINDOW).strftime(AMZ_DATE_FORMAT)
+        raise InvalidSignatureException(
+            SIGNATURE_EXPIRED.format(
+                date=amz_date, earliest=earliest, now=current.strftime(AMZ_DATE_FORMAT), window=window
+            )
+        )
+    if signed > current + SIGNATURE_WINDOW:
+        latest = (current + SIGNATURE_WINDOW).strftime(AMZ_DATE_FORMAT)
+        raise InvalidSignatureException(
+            SIGNATURE_NOT_YET_CURRENT.format(
+                date=amz_date, latest=latest, now=current.strftime(AMZ_DATE_FORMAT), window=window
+            )
+        )
+
+
+def verify_signature(
+    cred: SigV4Credential, secret: str, req: SignedRequest, now: float | None = None
+) -> None:
+    """Refuse a stale or future `X-Amz-Date` (`check_request_time`), then recompute the SigV4 signature;
+    raise `InvalidSignatureException` (AWS's text) when none matches."""
+    check_request_time(req.headers.get("x-amz-date", ""), now)
     declared = req.headers.get("x-amz-content-sha256")
     actual = hashlib.sha256(req.body).hexdigest()
     if declared is not None and declared not in _UNSIGNED and declared != actual:
@@ -161,7 +205,8 @@ def canonical_request(req: SignedRequest, raw_path: str, signed: Iterable[str], 
 
 
 def path_candidates(raw_uri: str | None, decoded_path: str) -> tuple[str, ...]:
-    """The raw path when the server gave it; otherwise the encodings clients use for the decoded path (§9)."""
+    """The raw path when the server gave it; otherwise the encodings clients use for the decoded path
+    (docs/CONTRACT.md §9)."""
     if raw_uri:
         return (raw_uri.split("?", 1)[0],)
     segments = decoded_path.split("/")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from validator.report import BedrockError, ContractWarning, RequestReport
-from validator.types import InvokeRequest, ModelId, TaskType
+from validator.types import InvokeRequest, ModelId, Pixels, TaskType
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +28,7 @@ class SuccessBody:
     body: bytes
     images: tuple[tuple[int, int], ...] = ()
     mask: tuple[int, int] | None = None
+    previews: tuple[Pixels, ...] = ()  # small pixels of the images then the mask, for journal thumbnails
 
     def image_views(self) -> list[memoryview]:
         """The base64 images, in order, as zero-copy views of the body."""

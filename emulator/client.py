@@ -8,6 +8,8 @@ Standard library only (urllib), so a test suite needs nothing beyond this packag
     control.add_rule(sequence=["ThrottlingException", "ThrottlingException", "ok"], count="call")
     ...  # call Bedrock through boto3
     assert [e["status"] for e in control.journal()] == [429, 429, 200]
+
+Every write sends `Content-Type: application/json`, which the control API requires of writes.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 JSON = dict[str, Any]
+DEFAULT_JOURNAL_LIMIT = 100
+MAX_JOURNAL_PAGE = 1000  # the server's largest page
 
 
 class EmulatorControlError(Exception):
@@ -48,7 +52,9 @@ class EmulatorControl:
             url += "?" + urllib.parse.urlencode(params)
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method)
-        if data is not None:
+        if method not in ("GET", "HEAD"):
+            # Writes must declare JSON (even without a body): a web page cannot send that to another origin
+            # without the browser asking first, which the emulator never allows.
             req.add_header("Content-Type", "application/json")
         if self.token is not None:
             req.add_header("Authorization", f"Bearer {self.token}")
@@ -115,12 +121,16 @@ class EmulatorControl:
         invocation_id: str | None = None,
         error_type: str | None = None,
         since_id: int | None = None,
-        limit: int = 1000,
+        limit: int = DEFAULT_JOURNAL_LIMIT,
         offset: int = 0,
         descending: bool = False,
     ) -> list[JSON]:
-        """Journal entries matching every given filter, oldest first unless `descending`."""
-        query = {
+        """Up to `limit` journal entries matching every given filter, oldest first unless `descending`.
+
+        The server answers at most 1,000 entries and about 8 MiB per request; this asks for as many pages as
+        `limit` needs. `iter_journal` walks every matching entry one page at a time.
+        """
+        filters = {
             "model": model,
             "task": task,
             "status": status,
@@ -128,11 +138,36 @@ class EmulatorControl:
             "invocation_id": invocation_id,
             "error_type": error_type,
             "since_id": since_id,
-            "limit": limit,
-            "offset": offset,
-            "order": "desc" if descending else "asc",
         }
-        return list(self._request("GET", "journal", query=query)["entries"])
+        entries: list[JSON] = []
+        for page in self._journal_pages(filters, offset, descending, limit):
+            entries.extend(page[: limit - len(entries)])
+        return entries
+
+    def iter_journal(
+        self, *, since_id: int | None = None, descending: bool = False, **filters: object
+    ) -> Iterator[JSON]:
+        """Every matching journal entry, fetched one page at a time (filters as for `journal`)."""
+        for page in self._journal_pages({**filters, "since_id": since_id}, 0, descending, None):
+            yield from page
+
+    def _journal_pages(
+        self, filters: Mapping[str, object], offset: int, descending: bool, limit: int | None
+    ) -> Iterator[list[JSON]]:
+        taken = 0
+        while limit is None or taken < limit:
+            query = {
+                **filters,
+                "limit": min(limit - taken, MAX_JOURNAL_PAGE) if limit is not None else MAX_JOURNAL_PAGE,
+                "offset": offset + taken,
+                "order": "desc" if descending else "asc",
+            }
+            page = self._request("GET", "journal", query=query)
+            entries = list(page["entries"])
+            yield entries
+            taken += len(entries)
+            if not entries or not page.get("more"):
+                return
 
     def journal_entry(self, entry_id: int) -> JSON:
         """One journal entry by id."""

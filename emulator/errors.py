@@ -58,6 +58,11 @@ class BedrockException(Exception):
         super().__init__(error.message)
         self.error = error
 
+    @property
+    def message(self) -> str:
+        """The error's message text."""
+        return self.error.message
+
 
 class _NamedException(BedrockException):
     """A `BedrockException` named after its AWS error type, for raising one by name."""

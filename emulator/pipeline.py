@@ -223,7 +223,7 @@ def render_success(request: InvokeRequest, blocked: frozenset[int], caption: boo
     error = None
     if any(i in blocked for i in range(request.config.number_of_images)):
         error = messages.SOME_IMAGES_BLOCKED if out.images else messages.ALL_IMAGES_BLOCKED
-    return wire.success_body(out.images, out.mask, error)
+    return wire.success_body(out.images, out.mask, error, out.previews)
 
 
 def task_type(document: Mapping[str, object] | None) -> TaskType | None:

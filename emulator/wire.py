@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request
 from emulator.call import SuccessBody
 from emulator.errors import ValidationException
 from validator import messages
+from validator.types import Pixels
 
 READ_CHUNK = 1 << 16
 
@@ -85,10 +86,12 @@ def _read_stream(stream: IO[bytes], length: int | None, limit: int) -> bytes:
             raise ValidationException(messages.BODY_TOO_LARGE)
 
 
-def success_body(images: tuple[bytes, ...], mask: bytes | None, error: str | None) -> SuccessBody:
+def success_body(
+    images: tuple[bytes, ...], mask: bytes | None, error: str | None, previews: tuple[Pixels, ...] = ()
+) -> SuccessBody:
     """The 200 body (docs/CONTRACT.md §2.7) of PNG `images`, an optional `mask` and the `error` text of
     blocked images: compact, keys in the order images, maskImage, error, with the byte span of each base64
-    image in it."""
+    image in it; `previews` are kept with it for the journal's thumbnails."""
     body = _BodyWriter(b'{"images":[')
     spans = tuple(body.string(pybase64.b64encode(png), b"," if n else b"") for n, png in enumerate(images))
     body.add(b"]")
@@ -96,7 +99,7 @@ def success_body(images: tuple[bytes, ...], mask: bytes | None, error: str | Non
     if error is not None:
         body.add(b',"error":' + json.dumps(error).encode())
     body.add(b"}")
-    return SuccessBody(b"".join(body.parts), spans, mask_span)
+    return SuccessBody(b"".join(body.parts), spans, mask_span, previews)
 
 
 class _BodyWriter:

@@ -11,7 +11,7 @@ marked read-only.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -50,12 +50,26 @@ class RenderedImages:
     mask: BoolMask | None
 
 
+PREVIEW_SIDE = 160  # the journal's thumbnails; taken here from pixels at hand, not by decoding the PNGs
+
+
 @dataclass(frozen=True)
 class GeneratedImages:
-    """PNG bytes for each image index not skipped (in index order) and the mask PNG when requested."""
+    """PNG bytes for each image index not skipped (in index order) and the mask PNG when requested.
+
+    `previews` holds a small copy of the same pixels, images then mask (every `k`-th pixel, at most
+    `PREVIEW_SIDE` a side: about 0.2 ms and 77 KB per image), for the journal's thumbnails.
+    """
 
     images: tuple[bytes, ...]
     mask: bytes | None
+    previews: tuple[Pixels, ...] = field(default=(), compare=False, repr=False)
+
+
+def preview(pixels: Pixels) -> Pixels:
+    """Every `k`-th pixel of `pixels`, so neither side is over `PREVIEW_SIDE`."""
+    step = -(-max(pixels.shape[:2]) // PREVIEW_SIDE)
+    return np.ascontiguousarray(pixels[::step, ::step])
 
 
 def _prompt(request: InvokeRequest) -> str | None:
@@ -108,6 +122,13 @@ def generate(
     """PNG images for `request` (none for indices in `skip`), plus the mask PNG when `returns_mask`."""
     layout, frames = _frames(request, skip, caption)
     # Encoding each frame as soon as it is drawn keeps one full-size frame alive at a time, not five.
-    images = tuple(encode_png(pixels) for pixels in frames)
+    images: list[bytes] = []
+    previews: list[Pixels] = []
+    for pixels in frames:
+        images.append(encode_png(pixels))
+        previews.append(preview(pixels))
     edited = layout.edited if request.returns_mask else None
-    return GeneratedImages(images, None if edited is None else encode_png(mask_pixels(edited)))
+    if edited is None:
+        return GeneratedImages(tuple(images), None, tuple(previews))
+    mask = mask_pixels(edited)
+    return GeneratedImages(tuple(images), encode_png(mask), (*previews, preview(mask)))

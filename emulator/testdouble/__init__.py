@@ -12,7 +12,8 @@ from flask import Flask
 
 from emulator import ui
 from emulator.hooks import Hooks
-from emulator.testdouble import api
+from emulator.testdouble import api, guard
+from emulator.testdouble.journal_reader import StoreReader
 from emulator.testdouble.store import Store
 from emulator.testdouble.testdouble_hooks import TestDoubleHooks
 
@@ -26,6 +27,7 @@ def install(app: Flask, config: EmulatorConfig) -> Hooks:
     store = Store(settings)
     app.extensions[api.EXTENSION] = {"store": store, "config": settings}
     if settings.control_api:
+        guard.install(app, config.host, settings.allowed_hosts)
         app.register_blueprint(api.bp)
-        ui.install(app, store, token=settings.control_token)  # the journal page (issue 6), same token
+        ui.install(app, StoreReader(store), token=settings.control_token)  # the journal page, same token
     return TestDoubleHooks(store, settings, journal=settings.control_api)

@@ -1,7 +1,9 @@
 """The control API under `/_emulator/` (docs/CONTROL_API.md): journal, rules, filters, lifecycle, reset.
 
 JSON in and out; errors are `{"message": ...}` with 400 (bad input), 401 (missing or wrong bearer token, when
-one is configured) or 404 (no such rule or entry). `GET /_emulator/health` belongs to the pipeline
+one is configured), 404 (no such rule or entry), 403/415 from `emulator.testdouble.guard` (another site's
+request), or 503 when the state store cannot be read or written. Every write is one SQLite transaction, so
+an error means nothing changed. `GET /_emulator/health` belongs to the pipeline
 (`emulator.routes`) and is never behind the token.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import sqlite3
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, current_app, request
@@ -19,7 +23,10 @@ from emulator.testdouble.lifecycle import full_view, parse_lifecycle
 from emulator.testdouble.rules import Rule, RuleError, parse_rule
 from emulator.testdouble.store import INT_MAX, JOURNAL_FILTERS, JournalQuery, Store
 
+logger = logging.getLogger("nova_canvas_emulator")
+
 EXTENSION = "nova_canvas_emulator.testdouble"
+STORE_FAILED = "The emulator's state store could not be used ({reason}); nothing was changed."
 PREFIX = "/_emulator"
 MAX_PAGE = 1000
 
@@ -45,6 +52,13 @@ def _api_error(error: ApiError) -> Response:
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="nova-canvas-emulator"'
     return response
+
+
+@bp.errorhandler(sqlite3.Error)
+def _store_error(error: sqlite3.Error) -> Response:
+    """The state file is gone, unwritable or locked past the busy timeout: the transaction rolled back."""
+    logger.warning("control API: state store error: %s", error)
+    return _json({"message": STORE_FAILED.format(reason=error)}, 503)
 
 
 def _store() -> Store:
@@ -95,8 +109,14 @@ def get_journal() -> Response:
         offset=_int_arg("offset", 0, default=0),
         descending=order == "desc",
     )
-    page = _store().journal(query)
-    return _json({"entries": page.entries, "total": page.total})
+    page = _store().journal_text(query)
+    returned = len(page.entries)
+    more = query.offset + returned < page.total
+    head = f'{{"total":{page.total},"returned":{returned},"more":{"true" if more else "false"},'
+    head += f'"size_limited":{"true" if page.size_limited else "false"},"entries":['
+    # The stored texts are sent as they are: no parse, no second serialisation, one page in memory.
+    body = head + ",".join(page.entries) + "]}"
+    return Response(body, status=200, content_type="application/json")
 
 
 def _int_arg(name: str, minimum: int, default: int | None = None, maximum: int | None = INT_MAX) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator._values import parse_bool as _bool
-from emulator.testdouble.filters import Filters, filters_from_json
+from emulator.testdouble.filters import ContentFilters, filters_from_json
 from emulator.testdouble.lifecycle import parse_lifecycle
 from emulator.testdouble.rules import Rule, RuleError, parse_rule
 
@@ -96,6 +96,7 @@ _SIMPLE: dict[str, Callable[[Any], object]] = {
     "control_api": _bool,
     "control_token": _optional_str,
     "seed": _int,
+    "allowed_hosts": lambda value: tuple(_list(value)),
 }
 
 
@@ -149,7 +150,15 @@ class TestDoubleConfig:
             "`Authorization: Bearer <token>` (else 401). `health` stays open."
         },
     )
-    filters: Filters = field(default_factory=Filters)  # its fields are settings of their own
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": "Host names (besides IP addresses, `localhost` and the bound host) under which the "
+            "control API and the journal page answer; `*` allows any. Other `Host` headers get 403, so a "
+            "web page cannot reach them through DNS rebinding."
+        },
+    )
+    filters: ContentFilters = field(default_factory=ContentFilters)  # its fields are settings of their own
     lifecycle: Mapping[str, str] = field(
         default_factory=dict,
         metadata={

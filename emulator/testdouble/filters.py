@@ -1,9 +1,11 @@
-"""Content-filter simulation: input moderation (CONTRACT.md §8.4) and output moderation (§8.3).
+"""Content-filter simulation: input moderation (docs/CONTRACT.md §8.4) and output moderation (docs/CONTRACT.md
+§8.3).
 
-Input moderation fails the whole request with a ValidationException carrying Bedrock's real texts (§7.2):
-Nova's or Titan's text-prompt text for a blocked word in `text` or `negativeText` (whole word, any case),
-the input-image text for a blocked input image (by the sha256 of its base64 string as sent, or because its
-decoded bytes contain a marker), and the mask-prompt failure text when a `maskPrompt` contains a trigger word.
+Input moderation fails the whole request with a ValidationException carrying Bedrock's real texts
+(docs/CONTRACT.md §7.2): Nova's or Titan's text-prompt text for a blocked word in `text` or `negativeText`
+(whole word, any case), the input-image text for a blocked input image (by the sha256 of its base64 string as
+sent, or because its decoded bytes contain a marker), and the mask-prompt failure text when a `maskPrompt`
+contains a trigger word.
 
 Output moderation never raises: it names the image indices to drop, and the pipeline renders `error` from
 that set. Which indices are dropped is deterministic per canonical request and index.
@@ -68,8 +70,8 @@ class OutputBlock:
 
 
 @dataclass(frozen=True)
-class Filters:
-    """Content-filter triggers; all empty by default, so nothing is moderated (§8.4)."""
+class ContentFilters:
+    """Content-filter triggers; all empty by default, so nothing is moderated (docs/CONTRACT.md §8.4)."""
 
     blocked_words: tuple[str, ...] = field(
         default=(),
@@ -129,7 +131,8 @@ class Filters:
         return words_pattern(self.output_block.words)
 
     def moderate(self, request: InvokeRequest) -> BedrockError | None:
-        """§2.4 step 12: the first input-moderation failure, checking text, then images, then mask prompts."""
+        """docs/CONTRACT.md §2.4 step 12: the first input-moderation failure, checking text, then images, then
+        mask prompts."""
         if not self._moderating:
             return None  # the common case, kept cheap: this runs on every valid request
         if self._blocked is not None and any(self._blocked.search(t) for t in prompt_texts(request)):
@@ -155,7 +158,7 @@ class Filters:
         return self.blocked_image_marker.encode() in raw
 
     def blocked_indices(self, request: InvokeRequest, seed: int) -> frozenset[int]:
-        """§8.3: the indices of `range(numberOfImages)` output moderation drops."""
+        """docs/CONTRACT.md §8.3: the indices of `range(numberOfImages)` output moderation drops."""
         out = self.output_block
         count = request.config.number_of_images
         if out.mode == "none" or count == 0:
@@ -216,8 +219,9 @@ def input_images(value: object) -> Iterator[InputImage]:
 def canonical_digest(request: InvokeRequest) -> bytes:
     """A digest of the canonical request without `numberOfImages`, so index i's fate does not depend on it.
 
-    The typed request already has defaults applied, ignored fields reset and the canonical model id (§8.2);
-    images are represented by their base64 text (pixels are excluded from the dataclass repr).
+    The typed request already has defaults applied, ignored fields reset and the canonical model id
+    (docs/CONTRACT.md §8.2); images are represented by their base64 text (pixels are excluded from the
+    dataclass repr).
     """
     config = dataclasses.replace(request.config, number_of_images=1)
     return hashlib.sha256(repr(dataclasses.replace(request, config=config)).encode()).digest()
@@ -229,9 +233,9 @@ def unit_hash(seed: int, digest: bytes, index: int) -> float:
     return int.from_bytes(mixed[:8], "big") / 2**64
 
 
-def filters_from_json(data: Mapping[str, object]) -> Filters:
+def filters_from_json(data: Mapping[str, object]) -> ContentFilters:
     """Parse the control API's / configuration's filter object; raises ValueError with the offending key."""
-    unknown = set(data) - {f.name for f in dataclasses.fields(Filters)}
+    unknown = set(data) - {f.name for f in dataclasses.fields(ContentFilters)}
     if unknown:
         raise ValueError(f"unknown filter setting(s): {', '.join(sorted(unknown))}")
     marker = data.get("blocked_image_marker")
@@ -240,7 +244,7 @@ def filters_from_json(data: Mapping[str, object]) -> Filters:
     output = data.get("output_block") or {}
     if not isinstance(output, Mapping):
         raise ValueError("output_block must be an object")
-    return Filters(
+    return ContentFilters(
         blocked_words=_strings(data.get("blocked_words"), "blocked_words"),
         blocked_image_hashes=frozenset(
             h.lower() for h in _strings(data.get("blocked_image_hashes"), "hashes")

@@ -1,7 +1,8 @@
-"""Model lifecycle simulation (CONTRACT.md §8.5, D17): off by default, every model `active`.
+"""Model lifecycle simulation (docs/CONTRACT.md §8.5, D17): off by default, every model `active`.
 
-`legacy` and `eol` make every operation on the model answer 404 ResourceNotFoundException with the real
-texts of §7.2, at §2.4 step 5 (after model resolution, before operation support and body checks).
+`legacy` and `eol` make every operation on the model answer 404 ResourceNotFoundException with the real texts
+of docs/CONTRACT.md §7.2, at docs/CONTRACT.md §2.4 step 5 (after model resolution, before operation support
+and body checks).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Fault and latency rules (CONTRACT.md §8.6, §8.7): what they match, what they do, when they fire.
+"""Fault and latency rules (docs/CONTRACT.md §8.6, docs/CONTRACT.md §8.7): what they match, what they do, when
+they fire.
 
 A rule, as JSON (every key but `action`/`sequence` is optional):
 
@@ -9,7 +10,7 @@ A rule, as JSON (every key but `action`/`sequence` is optional):
      "sequence": ["ThrottlingException", "ThrottlingException", "ok"],
      "times": 2, "probability": 0.5, "count": "attempt" | "call"}
 
-Actions: `{"error": <any §2.9 exception>, "message": ...}`; `{"latency_ms": 250}` or
+Actions: `{"error": <any docs/CONTRACT.md §2.9 exception>, "message": ...}`; `{"latency_ms": 250}` or
 `{"latency_ms": [100, 400]}` (random within bounds, seeded; may be added to any other action);
 `{"stall_s": 90}` (sleep past the client's read timeout, then answer normally);
 `{"fault": "reset" | "empty" | "truncate" | "invalid_json"}`; and `"ok"` (do nothing). A string is
@@ -19,8 +20,8 @@ Firing: every match (default), the first `times` matches, with `probability` (se
 step per match (after the last step the rule stays quiet). `count: call` keeps those counters per SDK call
 (`amz-sdk-invocation-id`) instead of per attempt, so "fail twice, then succeed" holds for every call.
 
-Matchers on `task` or `prompt` look at the body, so they are evaluated after JSON parsing (§2.4) and never
-fire for a malformed body; all others are evaluated before the body is parsed.
+Matchers on `task` or `prompt` look at the body, so they are evaluated after JSON parsing (docs/CONTRACT.md
+§2.4) and never fire for a malformed body; all others are evaluated before the body is parsed.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class Match:
 
     @property
     def needs_body(self) -> bool:
-        """True when matching looks at the parsed body (evaluated after §2.4 step 9)."""
+        """True when matching looks at the parsed body (evaluated after docs/CONTRACT.md §2.4 step 9)."""
         return bool(self.tasks) or self.prompt is not None
 
     @cached_property

@@ -7,23 +7,23 @@ has its own connection, and every transaction is short. Counters are decided ins
 serialises the read-decide-write across processes. `:memory:` keeps one connection behind a lock instead,
 for a single process.
 
-Hot path cost per request: one look at the change counter (rules, filters and lifecycle are re-read only when
+Hot path cost per request: one read of the state version (rules, filters and lifecycle are re-read only when
 it moved), one counter transaction per *matching* rule, and one journal insert.
 
-The change counter is a 64-bit integer in a small file next to the database (`<state_path>-changes`), mapped
-into every worker's memory: reading it costs no SQL statement. Each change of rules, filters or lifecycle
-commits first and then increments it under an exclusive `flock`, so a worker that sees the new value reads
-the committed state, and a control call that has returned is seen by the next request in every worker.
+Every change of rules, filters or lifecycle increments the version inside its own transaction, so a change
+and its announcement commit together or not at all: a control call that failed changed nothing, and one that
+returned is seen by the next request in every worker.
+
+The journal is bounded by count (`journal_limit`) and by bytes (`JOURNAL_MAX_BYTES`, each entry at most
+`journal_entry.ENTRY_MAX_BYTES`); a read returns at most `PAGE_MAX_BYTES` of entries (always at least one), so
+reading costs a small multiple of one page whatever the journal holds.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import mmap
 import os
 import sqlite3
-import struct
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -32,13 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulator.testdouble.config import MEMORY, TestDoubleConfig
-from emulator.testdouble.filters import Filters, filters_from_json
+from emulator.testdouble.filters import ContentFilters, filters_from_json
 from emulator.testdouble.rules import Action, Rule, parse_rule, rule_rng
 
 BUSY_TIMEOUT_MS = 10_000
-CHANGES_SUFFIX = "-changes"  # the change counter's file, next to the database
-_COUNTER = struct.Struct("<Q")
 PRUNE_EVERY = 256  # journal ids between two prunes of entries beyond `journal_limit`
+JOURNAL_MAX_BYTES = 256 * 1024 * 1024  # stored JSON of all entries; the oldest go first beyond it
+PRUNE_BYTES = JOURNAL_MAX_BYTES // 16  # bytes one process writes between two prunes (bounds the overshoot)
+PAGE_MAX_BYTES = 8 * 1024 * 1024  # stored JSON per journal read (at least one entry is always returned)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,8 +49,8 @@ CREATE TABLE IF NOT EXISTS counters (
     PRIMARY KEY (rule_id, key));
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, model TEXT, task TEXT, status INTEGER,
-    operation TEXT, invocation_id TEXT, error_type TEXT, entry TEXT NOT NULL);
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, model TEXT, task TEXT, status INTEGER, operation
+    TEXT, invocation_id TEXT, error_type TEXT, entry TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS journal_invocation ON journal (invocation_id);
 """
 
@@ -72,7 +73,7 @@ class Snapshot:
 
     version: int
     rules: tuple[Rule, ...] = ()
-    filters: Filters = field(default_factory=Filters)
+    filters: ContentFilters = field(default_factory=ContentFilters)
     lifecycle: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -93,6 +94,16 @@ class JournalPage:
 
     entries: list[dict[str, object]]
     total: int
+    size_limited: bool = False  # fewer than `limit` entries: the next one would pass `PAGE_MAX_BYTES`
+
+
+@dataclass(frozen=True)
+class RawJournalPage:
+    """`JournalPage` with each entry as its JSON text (id first), never parsed: what the control API sends."""
+
+    entries: list[str]
+    total: int
+    size_limited: bool = False
 
 
 class Store:
@@ -106,11 +117,9 @@ class Store:
         self._lock: AbstractContextManager[object] = threading.RLock() if self._memory else nullcontext()
         self._shared: sqlite3.Connection | None = None
         self._cached = Snapshot(version=-1)
-        self._cached_changes = -1  # the change counter's value when `_cached` was read
-        self._changes: ChangeCounter | None = None
+        self._unpruned_bytes = 0  # journal bytes this process wrote since its last prune
         if not self._memory:
             Path(config.state_path).parent.mkdir(parents=True, exist_ok=True)
-            self._changes = ChangeCounter(config.state_path + CHANGES_SUFFIX)
         self._initialise()
 
     # --- connections and transactions ------------------------------------------------------------------
@@ -153,17 +162,6 @@ class Store:
             conn.execute("COMMIT")
 
     @contextmanager
-    def _state_tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that changes rules, filters or lifecycle: the change counter moves after the
-        commit, so every worker re-reads the snapshot on its next request."""
-        try:
-            with self._tx() as conn:
-                yield conn
-        finally:
-            if self._changes is not None:
-                self._changes.increment()
-
-    @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._connection()
@@ -172,8 +170,11 @@ class Store:
         """Create the schema; load the start state unless another worker already did for this config."""
         with self._read() as conn:
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(journal)")}
+            if "size" not in columns:  # a state file written before entries were sized
+                conn.execute("ALTER TABLE journal ADD COLUMN size INTEGER NOT NULL DEFAULT 0")
         fingerprint = self._config.start_state_json()
-        with self._state_tx() as conn:
+        with self._tx() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'start_state'").fetchone()
             if row is None or row[0] != fingerprint:
                 self._load_start_state(conn, clear_journal=True)
@@ -200,11 +201,7 @@ class Store:
     # --- state: snapshot, rules, filters, lifecycle, reset ---------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        """The state in force now; re-read from the database only when the change counter moved."""
-        changes = self._changes.value() if self._changes is not None else -1
-        cached = self._cached
-        if changes >= 0 and changes == self._cached_changes:
-            return cached
+        """The state in force now; re-read from the database only when its version moved."""
         with self._read() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             version = int(row[0]) if row else 0
@@ -219,12 +216,12 @@ class Store:
         filters = filters_from_json(json.loads(settings.get("filters", "{}")))
         lifecycle = json.loads(settings.get("lifecycle", "{}"))
         snap = Snapshot(version, rules, filters, lifecycle)
-        self._cached, self._cached_changes = snap, changes
+        self._cached = snap
         return snap
 
     def add_rule(self, rule: Rule) -> Rule:
         """Store a new rule (evaluated after the existing ones) and return it with its id."""
-        with self._state_tx() as conn:
+        with self._tx() as conn:
             cursor = conn.execute("INSERT INTO rules (spec) VALUES (?)", (json.dumps(rule.to_json()),))
             self._bump(conn)
         return parse_rule(rule.to_json(), rule_id=cursor.lastrowid)
@@ -233,7 +230,7 @@ class Store:
         """Remove one rule and its counters; False when there is no such rule."""
         if not _fits(rule_id):
             return False
-        with self._state_tx() as conn:
+        with self._tx() as conn:
             deleted = conn.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount
             conn.execute("DELETE FROM counters WHERE rule_id = ?", (rule_id,))
             self._bump(conn)
@@ -241,7 +238,7 @@ class Store:
 
     def clear_rules(self) -> int:
         """Remove every rule and counter; returns how many rules there were."""
-        with self._state_tx() as conn:
+        with self._tx() as conn:
             deleted = conn.execute("DELETE FROM rules").rowcount
             conn.execute("DELETE FROM counters")
             self._bump(conn)
@@ -253,19 +250,19 @@ class Store:
             rows = conn.execute("SELECT rule_id, SUM(matched), SUM(fired) FROM counters GROUP BY rule_id")
             return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
-    def set_filters(self, filters: Filters) -> None:
+    def set_filters(self, filters: ContentFilters) -> None:
         """Replace the content-filter settings."""
-        with self._state_tx() as conn:
+        with self._tx() as conn:
             self._put_setting(conn, "filters", filters.to_json())
 
     def set_lifecycle(self, lifecycle: Mapping[str, str]) -> None:
         """Replace the lifecycle map (models absent from it are active)."""
-        with self._state_tx() as conn:
+        with self._tx() as conn:
             self._put_setting(conn, "lifecycle", dict(lifecycle))
 
     def reset(self) -> None:
         """Back to the start state: configured rules, filters and lifecycle; counters and journal empty."""
-        with self._state_tx() as conn:
+        with self._tx() as conn:
             self._load_start_state(conn, clear_journal=True)
 
     @staticmethod
@@ -296,21 +293,45 @@ class Store:
     # --- journal ---------------------------------------------------------------------------------------
 
     def record(self, columns: Mapping[str, object], entry: Mapping[str, object]) -> int:
-        """Append one journal entry (one short insert); prune old entries now and then."""
+        """Append one journal entry (one short insert); prune by count and by bytes now and then."""
         values = [columns.get(name) for name in JOURNAL_FILTERS]
+        text = json.dumps(entry, separators=(",", ":"), default=str)
+        size = len(text.encode())
         with self._read() as conn:
             cursor = conn.execute(
-                "INSERT INTO journal (ts, model, task, status, operation, invocation_id, error_type, entry) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [time.time(), *values, json.dumps(entry, separators=(",", ":"), default=str)],
+                "INSERT INTO journal (ts, model, task, status, operation, invocation_id, error_type, entry, "
+                "size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [time.time(), *values, text, size],
             )
             new_id = int(cursor.lastrowid or 0)
-            if new_id % PRUNE_EVERY == 0:
+            self._unpruned_bytes += size
+            if new_id % PRUNE_EVERY == 0 or self._unpruned_bytes >= PRUNE_BYTES:
+                self._unpruned_bytes = 0
                 conn.execute("DELETE FROM journal WHERE id <= ?", (new_id - self._config.journal_limit,))
+                self._prune_bytes(conn)
         return new_id
 
+    @staticmethod
+    def _prune_bytes(conn: sqlite3.Connection) -> None:
+        """Delete the oldest entries until the journal holds at most `JOURNAL_MAX_BYTES`."""
+        (total,) = conn.execute("SELECT COALESCE(SUM(size), 0) FROM journal").fetchone()
+        if total <= JOURNAL_MAX_BYTES:
+            return
+        row = conn.execute(
+            "SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY id DESC) AS newer FROM journal) "
+            "WHERE newer > ? ORDER BY id DESC LIMIT 1",
+            (JOURNAL_MAX_BYTES,),
+        ).fetchone()
+        if row is not None:
+            conn.execute("DELETE FROM journal WHERE id <= ?", (row[0],))
+
     def journal(self, query: JournalQuery) -> JournalPage:
-        """Entries matching `query`, oldest first unless `descending`.
+        """Entries matching `query`, oldest first unless `descending`, at most `PAGE_MAX_BYTES` of them."""
+        raw = self.journal_text(query)
+        return JournalPage([json.loads(text) for text in raw.entries], raw.total, raw.size_limited)
+
+    def journal_text(self, query: JournalQuery) -> RawJournalPage:
+        """`journal`, each entry as JSON text with its id first (no parse, no second serialisation).
 
         Integers beyond SQLite's range are answered as their meaning implies rather than overflowing: such a
         filter value matches nothing, and `since_id`, `limit` and `offset` are clamped to the range.
@@ -326,13 +347,28 @@ class Store:
             params.append(_clamp(query.since_id))
         clause = " AND ".join(where)
         order = "DESC" if query.descending else "ASC"
+        entries: list[str] = []
+        size_limited, taken = False, 0
         with self._read() as conn:
             total = conn.execute(f"SELECT COUNT(*) FROM journal WHERE {clause}", params).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT id, entry FROM journal WHERE {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
+            # Sizes first (no entry text is read), then only the texts that fit the page.
+            sized = conn.execute(
+                f"SELECT id, size FROM journal WHERE {clause} ORDER BY id {order} LIMIT ? OFFSET ?",
                 [*params, _clamp(query.limit), _clamp(query.offset)],
-            ).fetchall()
-        return JournalPage([{"id": row[0], **json.loads(row[1])} for row in rows], int(total))
+            )
+            ids: list[int] = []
+            for entry_id, size in sized:
+                if ids and taken + size > PAGE_MAX_BYTES:
+                    size_limited = True
+                    break
+                ids.append(entry_id)
+                taken += size
+            sized.close()
+            for entry_id in ids:
+                row = conn.execute("SELECT entry FROM journal WHERE id = ?", (entry_id,)).fetchone()
+                if row is not None:
+                    entries.append(_with_id(entry_id, row[0]))
+        return RawJournalPage(entries, int(total), size_limited)
 
     def journal_entry(self, entry_id: int) -> dict[str, object] | None:
         """One entry by id."""
@@ -340,7 +376,7 @@ class Store:
             return None
         with self._read() as conn:
             row = conn.execute("SELECT id, entry FROM journal WHERE id = ?", (entry_id,)).fetchone()
-        return {"id": row[0], **json.loads(row[1])} if row else None
+        return json.loads(_with_id(row[0], row[1])) if row else None
 
     def clear_journal(self) -> int:
         """Delete every journal entry; returns how many there were."""
@@ -348,38 +384,7 @@ class Store:
             return int(conn.execute("DELETE FROM journal").rowcount)
 
 
-class ChangeCounter:
-    """A 64-bit counter in a file shared by every process that maps it (see the module docstring)."""
-
-    def __init__(self, path: str) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            with _flocked(fd):
-                if os.fstat(fd).st_size < _COUNTER.size:
-                    os.ftruncate(fd, _COUNTER.size)  # a new file reads as zero
-            self._map = mmap.mmap(fd, _COUNTER.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-        finally:
-            os.close(fd)  # the mapping stays valid
-        self._path = path
-
-    def value(self) -> int:
-        """The current count: no lock, one aligned 8-byte read of shared memory."""
-        return int(_COUNTER.unpack_from(self._map)[0])
-
-    def increment(self) -> None:
-        """Add one; writers in every process take turns, so no increment is lost."""
-        fd = os.open(self._path, os.O_RDWR)
-        try:
-            with _flocked(fd):
-                _COUNTER.pack_into(self._map, 0, self.value() + 1)
-        finally:
-            os.close(fd)
-
-
-@contextmanager
-def _flocked(fd: int) -> Iterator[None]:
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+def _with_id(entry_id: int, text: str) -> str:
+    """An entry's stored JSON object text with `"id": entry_id` as its first member."""
+    rest = text[1:].lstrip()
+    return f'{{"id":{entry_id}' + ("}" if rest.startswith("}") else "," + rest)

@@ -20,7 +20,7 @@ from flask import Response
 from emulator.call import Call
 from emulator.testdouble import faults, lifecycle
 from emulator.testdouble.config import TestDoubleConfig
-from emulator.testdouble.journal import ResponseSummaries, build_entry
+from emulator.testdouble.journal_entry import ResponseSummaries, build_entry
 from emulator.testdouble.rules import ERROR, Facts, Rule
 from emulator.testdouble.store import Snapshot, Store
 from validator.report import BedrockError

@@ -1,10 +1,10 @@
-"""The journal page at `/_emulator/ui` (issue 6): a live, filterable list of journaled calls with thumbnails.
+"""The journal page at `/_emulator/ui`: a live, filterable list of journaled calls with thumbnails.
 
-`install(app, store, token=...)` registers the blueprint and its per-app state over the test double's journal
-store; the test double calls it only when the control API is enabled, so the page is unavailable whenever the
-control API is switched off, and its data endpoints ask for the same bearer token as the control API.
-`install_reader` takes any `JournalReader` instead. No build step: the page is plain HTML, CSS and JS in
-`static/`.
+`install(app, reader, token=...)` registers the blueprint over any `JournalReader` (the test double passes an
+adapter over its journal store, `emulator.testdouble.journal_reader`). The test double installs the page only
+when the control API is enabled, so the page is unavailable whenever the control API is switched off, and its
+data endpoints ask for the same bearer token as the control API. This package imports nothing from the test
+double. No build step: the page is plain HTML, CSS and JS in `static/`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping
 from flask import Flask
 
 from emulator.cache import LRUCache
-from emulator.ui.journal import JournalStore, StoreReader
-from emulator.ui.source import Filters, JournalReader, Page, Record
+from emulator.ui.source import JournalFilters, JournalReader, Page, Record
 from emulator.ui.views import THUMB_CACHE_BYTES, THUMB_CACHE_ENTRIES, UI_KEY, UiState, bp
 
-__all__ = ["Filters", "JournalReader", "Page", "Record", "StoreReader", "bp", "install", "install_reader"]
+__all__ = ["JournalFilters", "JournalReader", "Page", "Record", "bearer_check", "bp", "install"]
 
 
 def _open(headers: Mapping[str, str]) -> bool:
@@ -39,25 +38,11 @@ def bearer_check(token: str | None) -> Callable[[Mapping[str, str]], bool]:
     return authorized
 
 
-def install(app: Flask, store: JournalStore, *, token: str | None = None) -> None:
-    """Serve the page over the test double's journal store, behind the control API's token when it has one."""
-    install_reader(app, StoreReader(store), authorized=bearer_check(token))
-
-
-def install_reader(
-    app: Flask,
-    reader: JournalReader,
-    *,
-    authorized: Callable[[Mapping[str, str]], bool] = _open,
-    token_header: str = "Authorization",
-    token_scheme: str = "Bearer ",
-) -> None:
-    """Serve the page on `app`, reading `reader`; `authorized` gets lowercased request headers."""
+def install(app: Flask, reader: JournalReader, *, token: str | None = None) -> None:
+    """Serve the page on `app`, reading `reader`; with `token`, data need `Authorization: Bearer <token>`."""
     app.extensions[UI_KEY] = UiState(
         reader=reader,
-        authorized=authorized,
-        token_header=token_header,
-        token_scheme=token_scheme,
+        authorized=bearer_check(token),
         thumbs=LRUCache(THUMB_CACHE_ENTRIES, THUMB_CACHE_BYTES, len),
     )
     app.register_blueprint(bp)

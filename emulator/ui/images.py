@@ -2,8 +2,8 @@
 
 Pure functions over decoded JSON (no Flask, no Pillow). An image slot is one picture the page shows as a
 thumbnail: an input image, a mask (drawn over the image it masks) or an output image. Mask colours follow
-CONTRACT.md §6: black is edited for INPAINTING and for VIRTUAL_TRY_ON's `imageBasedMask`, white is edited for
-OUTPAINTING; a mask in a response always marks the edited area in black (§2.7).
+docs/CONTRACT.md §6: black is edited for INPAINTING and for VIRTUAL_TRY_ON's `imageBasedMask`, white is edited
+for OUTPAINTING; a mask in a response always marks the edited area in black (docs/CONTRACT.md §2.7).
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ _MASKS: dict[str, tuple[tuple[Path, Path, bool], ...]] = {
         (("virtualTryOnParams", "imageBasedMask", "maskImage"), ("virtualTryOnParams", "sourceImage"), False),
     ),
 }
-# The image a response's `maskImage` belongs to (§2.7: VTO and Titan INPAINTING/OUTPAINTING with returnMask).
+# The image a response's `maskImage` belongs to (docs/CONTRACT.md §2.7: VTO and Titan INPAINTING/OUTPAINTING
+# with returnMask).
 _RESPONSE_MASK_BASE: dict[str, Path] = {
     "INPAINTING": ("inPaintingParams", "image"),
     "OUTPAINTING": ("outPaintingParams", "image"),
@@ -118,7 +119,8 @@ def request_slots(request: object) -> list[ImageSlot]:
 
 
 def response_slots(request: object, response: object) -> list[ImageSlot]:
-    """Output images, then the returned mask drawn over the request's image (black = edited, §2.7)."""
+    """Output images, then the returned mask drawn over the request's image (black = edited, docs/CONTRACT.md
+    §2.7)."""
     slots = [ImageSlot(Kind.OUTPUT, ("response",) + p) for p in _expand(response, ("images", "*"))]
     if lookup(response, ("maskImage",)) is not None:
         base = _RESPONSE_MASK_BASE.get(task_of(request) or "")
@@ -135,12 +137,14 @@ def all_slots(request: object, response: object) -> dict[Kind, list[ImageSlot]]:
 
 
 def image_data(value: object) -> str | None:
-    """The base64 text of a journaled image: a plain string, or the journal's `{"$image": {"base64": ...}}`.
+    """The base64 text to draw a journaled image from: a plain string, or the thumbnail the journal made of
+    `{"$image": {"thumbnail": ...}}`.
 
-    None for anything else, including `{"$image": {"elided": true, ...}}` (an image over the journal's cap).
+    None for anything else: a reference without a thumbnail (an image the validator refused, which is never
+    decoded again) draws nothing, even when its full text was kept.
     """
     if isinstance(value, Mapping) and isinstance(value.get("$image"), Mapping):
-        value = value["$image"].get("base64")
+        value = value["$image"].get("thumbnail")
     return value if isinstance(value, str) and looks_like_base64(value) else None
 
 
@@ -175,7 +179,9 @@ def elide(value: Any) -> Any:
 def _marker(ref: Mapping[str, Any]) -> str:
     length = ref.get("length", len(str(ref.get("base64", ""))))
     digest = str(ref.get("sha256", ""))[:12]
-    kept = "not kept: over the journal's cap" if ref.get("elided") else "kept"
+    kept = "not kept whole: over the journal's cap" if ref.get("elided") else "kept"
+    if ref.get("thumbnail") is None:
+        kept += ", no thumbnail"
     return f"<image: {length} base64 chars, sha256 {digest}…, {kept}>"
 
 

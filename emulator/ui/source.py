@@ -1,7 +1,7 @@
 """What the journal page reads: a small protocol over the request journal, and the record shape it returns.
 
-`JournalReader` is the page's only view of the journal. `emulator.ui.journal` adapts the test double's store
-to it; unit tests can pass any object with these methods.
+`JournalReader` is the page's only view of the journal. `emulator.testdouble.journal_reader` adapts the test
+double's store to it; unit tests can pass any object with these methods.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
-class Filters:
+class JournalFilters:
     """The page's filters, each an exact match: HTTP status, canonical model id, task type."""
 
     status: int | None = None
@@ -53,7 +53,7 @@ class Page:
 class JournalReader(Protocol):
     """Read access to the journal (thread-safe; called from request handlers)."""
 
-    def page(self, filters: Filters, limit: int, offset: int) -> Page:
+    def page(self, filters: JournalFilters, limit: int, offset: int) -> Page:
         """Records matching `filters`, newest first, `limit` of them after skipping `offset`."""
         ...
 
@@ -61,6 +61,6 @@ class JournalReader(Protocol):
         """One record, or None when it does not exist (or was cleared)."""
         ...
 
-    def version(self, filters: Filters) -> str:
+    def version(self, filters: JournalFilters) -> str:
         """A cheap marker that changes whenever the records matching `filters` change (for ETags)."""
         ...

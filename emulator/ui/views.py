@@ -19,15 +19,16 @@ from PIL import Image
 from emulator.cache import LRUCache
 from emulator.ui import present, thumbs
 from emulator.ui.images import Kind, all_slots
-from emulator.ui.source import Filters, JournalReader, Record
+from emulator.ui.source import JournalFilters, JournalReader, Record
 from validator.types import ModelId, TaskType
 
 UI_KEY = "nova_canvas_ui"
+NEEDS_TOKEN = "The control API needs a token: send Authorization: Bearer <token> (the page takes ?token=...)"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 THUMB_CACHE_ENTRIES = 2048
 THUMB_CACHE_BYTES = 32 * 1024 * 1024
-STATUS_CHOICES = (200, 400, 403, 404, 408, 424, 429, 500, 503)  # CONTRACT.md §2.9
+STATUS_CHOICES = (200, 400, 403, 404, 408, 424, 429, 500, 503)  # docs/CONTRACT.md §2.9
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Everything comes from the emulator itself; thumbnails are blob: URLs made from authorised fetches.
@@ -45,8 +46,6 @@ class UiState:
 
     reader: JournalReader
     authorized: Callable[[Mapping[str, str]], bool]
-    token_header: str
-    token_scheme: str
     thumbs: LRUCache[bytes]
 
 
@@ -63,14 +62,7 @@ def check_token() -> Response | None:
         return None
     if ui_state().authorized({k.lower(): v for k, v in request.headers.items()}):
         return None
-    return _json(
-        {
-            "message": "The control API needs a token: send it in the "
-            + ui_state().token_header
-            + " header (the page takes ?token=...)"
-        },
-        401,
-    )
+    return _json({"message": NEEDS_TOKEN}, 401)
 
 
 @bp.get("", strict_slashes=False)
@@ -86,15 +78,12 @@ def page() -> Response:
 @bp.get("/api/meta")
 def meta() -> Response:
     """Filter choices and how to send the token."""
-    st = ui_state()
     return _json(
         {
             "models": [m.value for m in ModelId],
             "tasks": [t.value for t in TaskType],
             "statuses": list(STATUS_CHOICES),
             "page_size_max": MAX_LIMIT,
-            "token_header": st.token_header,
-            "token_scheme": st.token_scheme,
         }
     )
 
@@ -188,12 +177,12 @@ def _not_found(message: str) -> NoReturn:
     abort(_json({"message": message}, 404))
 
 
-def _filters() -> Filters:
+def _filters() -> JournalFilters:
     status = request.args.get("status") or None
     if status is not None and not (status.isascii() and status.isdecimal() and len(status) == 3):
         abort(_json({"message": f"status must be an HTTP status code, not {status!r}"}, 400))
     model, task = request.args.get("model") or None, request.args.get("task") or None
-    return Filters(status=int(status) if status else None, model=model, task=task)
+    return JournalFilters(status=int(status) if status else None, model=model, task=task)
 
 
 def _int_arg(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:

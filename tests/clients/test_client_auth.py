@@ -1,14 +1,17 @@
-"""Strict authentication against real clients (CONTRACT.md §2.5.3, issue 3): the four 403 cases in order, and
+"""Strict authentication against real clients (docs/CONTRACT.md §2.5.3): the four 403 cases in order, and
 real SigV4 verification with boto3, raw botocore signing (litellm-style paths) and the JS SDK over h2c.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import botocore.auth
 import httpx
 import pytest
 from bedrock_bodies import NOVA, check_success, text_image
@@ -151,3 +154,44 @@ def test_js_sdk_signatures_over_h2c(
             403,
             SIGNATURE_MISMATCH,
         )
+
+
+@pytest.mark.parametrize(
+    ("skew", "template"),
+    [
+        (timedelta(minutes=-6), "Signature expired: {signed} is now earlier than "),
+        (timedelta(days=-365 * 6), "Signature expired: {signed} is now earlier than "),
+        (timedelta(minutes=6), "Signature not yet current: {signed} is still later than "),
+        (timedelta(days=365), "Signature not yet current: {signed} is still later than "),
+    ],
+    ids=["6-min-stale", "2020", "6-min-ahead", "a-year-ahead"],
+)
+def test_skewed_client_clock_is_refused_like_bedrock(
+    strict: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, skew: timedelta, template: str
+) -> None:
+    """boto3 signing with a clock off by more than 5 minutes: 403 InvalidSignatureException, AWS's words."""
+    skewed = datetime.now(UTC).replace(tzinfo=None) + skew
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: skewed)
+    with pytest.raises(ClientError) as caught:
+        invoke(make_client(strict.url))
+    signed = skewed.strftime("%Y%m%dT%H%M%SZ")
+    error = caught.value.response["Error"]
+    assert (error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "InvalidSignatureException",
+        403,
+    )
+    assert error["Message"].startswith(template.format(signed=signed))
+    sign = "-" if skew < timedelta(0) else "+"
+    assert re.fullmatch(
+        re.escape(template.format(signed=signed)) + rf"\d{{8}}T\d{{6}}Z \(\d{{8}}T\d{{6}}Z \{sign} 5 min\.\)",
+        error["Message"],
+    )
+
+
+def test_clock_within_five_minutes_is_accepted(
+    strict: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for skew in (timedelta(minutes=-4), timedelta(minutes=4)):
+        skewed = datetime.now(UTC).replace(tzinfo=None) + skew
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda at=skewed: at)
+        check_success(NOVA, text_image(), invoke(make_client(strict.url))["body"].read())

@@ -288,10 +288,10 @@ def test_every_documented_operation_answers_a_documented_status(
         ("/_emulator/rules", "post", "/_emulator/rules", {"json": {"action": "NoSuchException"}}),
         ("/_emulator/rules", "get", "/_emulator/rules", {}),
         ("/_emulator/rules/{rule_id}", "get", "/_emulator/rules/1", {}),
-        ("/_emulator/rules/{rule_id}", "delete", "/_emulator/rules/1", {}),
+        ("/_emulator/rules/{rule_id}", "delete", "/_emulator/rules/1", {"content_type": "application/json"}),
         ("/_emulator/rules/{rule_id}", "get", "/_emulator/rules/1", {}),
-        ("/_emulator/rules/{rule_id}", "delete", "/_emulator/rules/1", {}),
-        ("/_emulator/rules", "delete", "/_emulator/rules", {}),
+        ("/_emulator/rules/{rule_id}", "delete", "/_emulator/rules/1", {"content_type": "application/json"}),
+        ("/_emulator/rules", "delete", "/_emulator/rules", {"content_type": "application/json"}),
         ("/_emulator/filters", "get", "/_emulator/filters", {}),
         (
             "/_emulator/filters",
@@ -311,8 +311,8 @@ def test_every_documented_operation_answers_a_documented_status(
         ),
         ("/_emulator/lifecycle/{model}", "put", f"/_emulator/lifecycle/{NOVA}", {"json": {"state": "gone"}}),
         ("/_emulator/config", "get", "/_emulator/config", {}),
-        ("/_emulator/reset", "post", "/_emulator/reset", {}),
-        ("/_emulator/journal", "delete", "/_emulator/journal", {}),
+        ("/_emulator/reset", "post", "/_emulator/reset", {"content_type": "application/json"}),
+        ("/_emulator/journal", "delete", "/_emulator/journal", {"content_type": "application/json"}),
     ]
     for template, method, url, kwargs in calls:
         response = client.open(url, method=method.upper(), **kwargs)

@@ -20,7 +20,7 @@ from emulator.hooks import NoHooks
 from emulator.logs import printable
 from emulator.state import STATE_KEY, EmulatorState
 from emulator.testdouble.config import TestDoubleConfig
-from emulator.testdouble.filters import Filters
+from emulator.testdouble.filters import ContentFilters
 from emulator.testdouble.store import JournalQuery
 from emulator.testdouble.testdouble_hooks import TestDoubleHooks
 from validator import messages
@@ -136,7 +136,7 @@ def test_no_hooks_and_no_state_when_the_test_double_is_off(tmp_path: Path) -> No
 def test_start_filters_apply_without_a_journal_when_only_the_control_api_is_off(tmp_path: Path) -> None:
     """Content filters (and rules, lifecycle) set at start still apply with the control API off; the
     journal, which only the control API could read, is not written."""
-    app = create_app(_config(tmp_path, control_api=False, filters=Filters(blocked_words=("cat",))))
+    app = create_app(_config(tmp_path, control_api=False, filters=ContentFilters(blocked_words=("cat",))))
     assert isinstance(state(app).hooks, TestDoubleHooks)
     response = app.test_client().post(NOVA_PATH, data=TEXT_IMAGE)
     assert response.status_code == 400 and "blocked" in response.json["message"]  # type: ignore[index]
@@ -175,12 +175,15 @@ def test_access_log_lines_escape_control_characters(caplog: pytest.LogCaptureFix
     ["/_emulator//journal", "/_emulator//health", "/_emulator/rules/", "/_emulator//ui", "/_emulator/ui//"],
 )
 def test_no_redirect_or_html_under_the_control_prefix(app: Flask, path: str) -> None:
-    response = app.test_client().get(path, headers={"Host": "attacker.example"})
+    response = app.test_client().get(path)
     assert response.status_code == 404
     assert "Location" not in response.headers
     assert response.headers["Content-Type"] == "application/json"
     assert response.headers["x-amzn-ErrorType"] == messages.UNKNOWN_OPERATION_ERROR_TYPE
     assert json.loads(response.data) == json.loads(messages.UNKNOWN_OPERATION_BODY)
+    foreign = app.test_client().get(path, headers={"Host": "attacker.example"})
+    assert foreign.status_code in (403, 404)  # refused for its Host, or no route: never sent elsewhere
+    assert "Location" not in foreign.headers and foreign.headers["Content-Type"] == "application/json"
 
 
 def test_the_finalize_hook_sees_a_typed_call(app: Flask) -> None:

@@ -1,8 +1,11 @@
-"""Authentication (CONTRACT.md §2.5.3): recorded forms, the strict-mode order, and SigV4 verification against
-requests signed by botocore's own SigV4Auth."""
+"""Authentication (docs/CONTRACT.md §2.5.3): recorded forms, the strict-mode order, and SigV4 verification
+against requests signed by botocore's own SigV4Auth, the request time included."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import botocore.auth
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -11,8 +14,8 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 
 from emulator import EmulatorConfig, create_app
-from emulator.auth import parse_authorization, path_candidates
-from emulator.errors import SIGNATURE_MISMATCH
+from emulator.auth import check_request_time, parse_authorization, path_candidates
+from emulator.errors import SIGNATURE_MISMATCH, InvalidSignatureException
 from validator import messages
 
 KEY, SECRET, TOKEN = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "good-token"
@@ -112,3 +115,43 @@ def test_path_candidates() -> None:
     )
     assert path_candidates(None, decoded) == (encoded, decoded)
     assert path_candidates("/model/x%3A1/invoke", "ignored") == ("/model/x%3A1/invoke",)
+
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("amz_date", "message"),
+    [
+        (
+            "20260301T115459Z",
+            "Signature expired: 20260301T115459Z is now earlier than 20260301T115500Z "
+            "(20260301T120000Z - 5 min.)",
+        ),
+        (
+            "20260301T120501Z",
+            "Signature not yet current: 20260301T120501Z is still later than 20260301T120500Z "
+            "(20260301T120000Z + 5 min.)",
+        ),
+    ],
+)
+def test_request_time_outside_five_minutes_is_refused(amz_date: str, message: str) -> None:
+    with pytest.raises(InvalidSignatureException) as caught:
+        check_request_time(amz_date, now=NOW)
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize("amz_date", ["20260301T115500Z", "20260301T120500Z", "not a date"])
+def test_request_time_at_the_edges_passes_the_time_check(amz_date: str) -> None:
+    check_request_time(amz_date, now=NOW)  # an unreadable date is left to the signature check
+
+
+def test_stale_signature_through_the_app(strict: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signed by botocore's SigV4Auth at a fixed time in 2020: a correct signature, but expired."""
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: datetime(2020, 1, 1))
+    response = strict.post(NOVA_PATH, data=TEXT_IMAGE, headers=signed_headers(NOVA_PATH, TEXT_IMAGE))
+    assert response.status_code == 403
+    assert response.headers["x-amzn-ErrorType"].startswith("InvalidSignatureException")
+    assert response.get_json()["message"].startswith(
+        "Signature expired: 20200101T000000Z is now earlier than "
+    )

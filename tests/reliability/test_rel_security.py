@@ -97,7 +97,8 @@ def test_control_api_refuses_requests_without_the_token(token_server: Server, au
         assert reply_headers["content-type"] == "application/json"
         assert list(json.loads(body)) == ["message"]
     for method, path, data in CONTROL_WRITES:
-        status, _, body = http_request(token_server.port, method, path, _json_body(data), headers)
+        json_headers = {**headers, "Content-Type": "application/json"}
+        status, _, body = http_request(token_server.port, method, path, _json_body(data), json_headers)
         assert status == 401, (method, path, status, body[:200])
     # Nothing changed: no fault rule, no lifecycle, no filter; Bedrock calls still succeed.
     status, _, body = http_request(token_server.port, "POST", invoke_path(NOVA), BODY)
@@ -367,7 +368,7 @@ def test_negative_output_block_index_is_refused(tmp_path: Any) -> None:
 
 UI_DIGIT_BUG = (
     "BUG: the journal page's API checks ids and status with str.isdigit(), which accepts '³' (U+00B3) that "
-    "int() refuses: ValueError -> 500 (emulator/ui/journal.py JournalView.get, emulator/ui/views.py "
+    "int() refuses: ValueError -> 500 (emulator/testdouble/journal_reader.py StoreReader.get, emulator/ui/views.py "
     "_filters, the thumbnail route); use isdecimal() on ASCII and bound the range"
 )
 

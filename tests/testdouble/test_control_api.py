@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from emulator.testdouble.journal_entry import MAX_TEXT_CHARS
 from tests.testdouble.appsupport import error_type, make_client, message, post_invoke
 from tests.testdouble.support import NOVA, png_base64, text_body, variation_body
 from validator import messages
@@ -19,15 +20,16 @@ def test_rules_crud_and_validation_errors() -> None:
     assert client.get(f"/_emulator/rules/{rule_id}").get_json()["times"] == 1
     bad = client.post("/_emulator/rules", json={"action": "NoSuchException"})
     assert bad.status_code == 400 and "unknown action" in message(bad)
-    assert client.post("/_emulator/rules", data="nope").status_code == 400
+    assert client.post("/_emulator/rules", data="nope", content_type="application/json").status_code == 400
+    assert client.post("/_emulator/rules", data="nope").status_code == 415
     assert client.post("/_emulator/rules", json={"action": "ok", "sequence": ["ok"]}).status_code == 400
     assert client.post("/_emulator/rules", json={"action": "ok", "match": {"prompt": "("}}).status_code == 400
     listed = client.post("/_emulator/rules", json=[{"action": "ok"}, {"action": {"latency_ms": [1, 2]}}])
     assert [r["id"] for r in listed.get_json()["rules"]] == [rule_id + 1, rule_id + 2]
-    assert client.delete(f"/_emulator/rules/{rule_id}").status_code == 200
-    missing = client.delete(f"/_emulator/rules/{rule_id}")
+    assert client.delete(f"/_emulator/rules/{rule_id}", content_type="application/json").status_code == 200
+    missing = client.delete(f"/_emulator/rules/{rule_id}", content_type="application/json")
     assert missing.status_code == 404 and message(missing) == f"No rule {rule_id}."
-    assert client.delete("/_emulator/rules").get_json() == {"deleted": 2}
+    assert client.delete("/_emulator/rules", content_type="application/json").get_json() == {"deleted": 2}
     assert client.get("/_emulator/rules").get_json() == {"rules": []}
 
 
@@ -99,7 +101,7 @@ def test_journal_records_filters_and_pages() -> None:
     assert client.get("/_emulator/journal?task=TEXT_IMAGE&model=" + NOVA).get_json()["total"] == 1
     assert client.get(f"/_emulator/journal/{entries[0]['id']}").get_json()["id"] == entries[0]["id"]
     assert client.get("/_emulator/journal?limit=x").status_code == 400
-    assert client.delete("/_emulator/journal").get_json() == {"deleted": 3}
+    assert client.delete("/_emulator/journal", content_type="application/json").get_json() == {"deleted": 3}
 
 
 def test_journal_keeps_images_under_the_cap() -> None:
@@ -117,7 +119,7 @@ def test_reset_returns_to_the_configured_start_state() -> None:
     client.put("/_emulator/filters", json={"output_block": {"mode": "all"}})
     client.put(f"/_emulator/lifecycle/{NOVA}", json={"state": "eol"})
     post_invoke(client, text_body())
-    assert client.post("/_emulator/reset").get_json() == {"reset": True}
+    assert client.post("/_emulator/reset", content_type="application/json").get_json() == {"reset": True}
     assert client.get("/_emulator/journal").get_json()["total"] == 0
     [rule] = client.get("/_emulator/rules").get_json()["rules"]
     assert rule["match"] == {"prompt": "storm"} and rule["matched"] == 0
@@ -155,8 +157,8 @@ def test_switched_off_control_api_is_an_unknown_operation(path: str) -> None:
 
 
 def test_oversized_strings_outside_image_fields_are_bounded_too() -> None:
-    client = make_client({"journal_image_cap": "100"})
-    post_invoke(client, text_body("x" * 600))
+    client = make_client()
+    post_invoke(client, text_body("x" * (MAX_TEXT_CHARS + 1)))
     entry = client.get("/_emulator/journal").get_json()["entries"][0]
     text = entry["request"]["json"]["textToImageParams"]["text"]["$text"]
-    assert text["length"] == 600 and len(text["preview"]) == 512
+    assert text["length"] == MAX_TEXT_CHARS + 1 and len(text["preview"]) == 512

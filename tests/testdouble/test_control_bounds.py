@@ -8,7 +8,7 @@ import pytest
 
 from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.filters import filters_from_json
-from emulator.testdouble.journal import MAX_ERRORS, MAX_ITEMS, MAX_MESSAGE_CHARS, MORE
+from emulator.testdouble.journal_entry import MAX_ERRORS, MAX_ITEMS, MAX_MESSAGE_CHARS, MORE
 from emulator.testdouble.rules import RuleError, parse_rule
 from emulator.testdouble.store import JournalQuery, Store
 from tests.testdouble.appsupport import make_client, message, post_invoke
@@ -43,7 +43,7 @@ def test_out_of_range_numbers_are_client_errors(path: str, status: int) -> None:
 
 
 def test_huge_rule_id_delete_is_not_found() -> None:
-    response = make_client().delete(f"/_emulator/rules/{HUGE}")
+    response = make_client().delete(f"/_emulator/rules/{HUGE}", content_type="application/json")
     assert response.status_code == 404 and message(response) == f"No rule {HUGE}."
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import json
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from emulator import pipeline
 from emulator.generators import GeneratedImages
-from emulator.testdouble import journal
-from emulator.testdouble.journal import ResponseSummaries
+from emulator.testdouble import journal_entry
+from emulator.testdouble.journal_entry import THUMB_SIDE, ResponseSummaries
 from tests.testdouble.appsupport import make_client, post_invoke
 from tests.testdouble.support import NOVA, text_body
 from validator import validate_body
@@ -55,7 +58,7 @@ def test_digests_are_computed_once_per_body(monkeypatch: pytest.MonkeyPatch) -> 
         hashed.append(len(data))
         return sha256(data)
 
-    monkeypatch.setattr(journal.hashlib, "sha256", counting_sha256)
+    monkeypatch.setattr(journal_entry.hashlib, "sha256", counting_sha256)
     summaries = ResponseSummaries(10)
     first = summaries.summary(success)
     assert summaries.summary(success) == first
@@ -70,5 +73,9 @@ def test_cache_hits_journal_the_same_response_view() -> None:
     assert (first["cache_hit"], second["cache_hit"]) == (False, True)
     assert first["response"] == second["response"]
     [image] = json.loads(bodies[0])["images"]
+    [journaled] = first["response"]["image_data"]
+    thumbnail = journaled["$image"].pop("thumbnail")
     ref = {"sha256": hashlib.sha256(image.encode()).hexdigest(), "length": len(image), "elided": True}
-    assert first["response"]["image_data"] == [{"$image": ref}]
+    assert journaled == {"$image": ref}
+    with Image.open(io.BytesIO(base64.b64decode(thumbnail))) as small:
+        assert (small.format, max(small.size)) == ("JPEG", THUMB_SIDE)

@@ -1,8 +1,9 @@
 """The journal page in a real browser: the REAL server, real boto3 calls, headless Chromium via Playwright.
 
 Skipped when Chromium is absent, unless NOVA_REQUIRE_ALL_CLIENTS=1 (CI), which makes that a failure. Runs with
-a control token, so it also covers the page taking `?token=` and sending it as a header. Leaves a screenshot
-in docs/ui-screenshot.png (the CI artifact).
+a control token, so it also covers the page taking `?token=` and sending it as a header, and otherwise the
+default settings, so thumbnails must show without raising any journal cap. Saves a screenshot under the
+test's temporary directory; `scripts/ui_screenshot` sets `NOVA_UI_SCREENSHOT` to copy it to the docs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,9 @@ from tests.server_process import EmulatorProcess, missing_tool
 
 NOVA = "amazon.nova-canvas-v1:0"
 TOKEN = "ui-test-token"
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "ui-screenshot.png"
+SCREENSHOT_ENV = "NOVA_UI_SCREENSHOT"  # where to copy the screenshot (scripts/ui_screenshot sets it)
 SIZE = 320
+LONG_MODEL_ID = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/" + "x" * 240
 
 try:
     from playwright import sync_api
@@ -54,7 +58,8 @@ def photo() -> str:
 
 
 def door_mask() -> str:
-    """White (kept) everywhere but a black rectangle over the house front: INPAINTING edits the black (§6)."""
+    """White (kept) everywhere but a black rectangle over the house front: INPAINTING edits the black
+    (docs/CONTRACT.md §6)."""
     image = Image.new("RGB", (SIZE, SIZE), (255, 255, 255))
     ImageDraw.Draw(image).rectangle((90, 150, 250, 280), fill=(0, 0, 0))
     return _png_b64(image)
@@ -76,8 +81,8 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def server(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    """The console-script server with a control token and a journal cap that keeps these small images."""
-    env = {"NOVA_EMULATOR_CONTROL_TOKEN": TOKEN, "NOVA_EMULATOR_JOURNAL_IMAGE_CAP": "2000000"}
+    """The console-script server with a control token and otherwise default settings."""
+    env = {"NOVA_EMULATOR_CONTROL_TOKEN": TOKEN}
     srv = EmulatorProcess.start(tmp_path_factory.mktemp("ui") / "server.log", env=env)
     yield srv
     srv.stop()
@@ -228,7 +233,10 @@ def test_the_detail_view_shows_the_request_json_with_images_elided(page: Any) ->
     params = request_json["inPaintingParams"]
     assert request_json["taskType"] == "INPAINTING"
     assert params["text"] == "a red door"
-    assert re.fullmatch(r"<image: \d+ base64 chars, sha256 [0-9a-f]{12}…, kept>", params["maskImage"])
+    assert re.fullmatch(
+        r"<image: \d+ base64 chars, sha256 [0-9a-f]{12}…, (kept|not kept whole: over the journal's cap)>",
+        params["maskImage"],
+    )
     response_json = json.loads(page.locator("#detail-response").inner_text())
     assert response_json["images"][0].startswith("<image: ")
     page.keyboard.press("Escape")
@@ -254,7 +262,7 @@ def test_paging_walks_the_journal_a_page_at_a_time(
 
 
 def test_new_calls_appear_live_and_a_screenshot_is_saved(
-    page: Any, bedrock: Any, page_errors: list[str]
+    page: Any, bedrock: Any, page_errors: list[str], tmp_path: Path
 ) -> None:
     invoke(
         bedrock,
@@ -269,8 +277,31 @@ def test_new_calls_appear_live_and_a_screenshot_is_saved(
     page.wait_for_function(
         "() => [...document.querySelectorAll('#rows img')].every(i => i.complete && i.naturalWidth > 0)"
     )
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    # Default settings: every output (the smallest is 320x320, far over the 64 KiB whole-image cap) has its
+    # thumbnail, and so has every input and mask.
+    assert page.locator("#rows td.output img").count() == 3
+    assert page.locator("#rows td.input img").count() == 2
+    assert page.locator("#rows td.mask img").count() == 2
+    screenshot = tmp_path / "ui-screenshot.png"
     page.set_viewport_size({"width": 1360, "height": 560})  # full_page grows it to the content
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert SCREENSHOT.stat().st_size > 10_000
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
+    if os.environ.get(SCREENSHOT_ENV):
+        shutil.copyfile(screenshot, os.environ[SCREENSHOT_ENV])
     assert page_errors == []  # no script errors, no failed requests, all along
+
+
+def test_a_long_model_id_wraps_instead_of_widening_the_table(
+    page: Any, bedrock: Any, page_errors: list[str]
+) -> None:
+    with pytest.raises(bedrock.exceptions.ClientError):
+        bedrock.invoke_model(modelId=LONG_MODEL_ID, body=json.dumps({"taskType": "TEXT_IMAGE"}))
+    sync_api.expect(rows(page)).to_have_count(5, timeout=8_000)
+    page.set_viewport_size({"width": 1360, "height": 700})
+    cell = rows(page).first.locator("td.model")
+    sync_api.expect(cell).to_contain_text("application-inference-profile/xxxx")
+    widths = page.eval_on_selector(".table-wrap", "el => [el.scrollWidth, el.clientWidth]")
+    assert widths[0] <= widths[1], widths  # no horizontal scrolling: every column stays on screen
+    box = cell.bounding_box()
+    assert box is not None and box["height"] > 3 * 16  # the id wrapped onto several lines
+    assert page_errors == []

@@ -7,7 +7,7 @@ import pytest
 from emulator.ui.images import Kind, all_slots, elide, image_data, json_path
 
 IMG = "iVBORw0KGgo" + "A" * 61  # base64-looking, 72 chars
-REF = {"$image": {"sha256": "0" * 64, "length": 72, "base64": IMG}}
+REF = {"$image": {"sha256": "0" * 64, "length": 72, "thumbnail": IMG}}
 
 
 def _labels(request: object, response: object = None) -> dict[str, list[str]]:
@@ -80,6 +80,8 @@ def test_image_data_and_elide() -> None:
     assert image_data(IMG) == IMG
     assert image_data(REF) == IMG
     assert image_data({"$image": {"length": 9, "elided": True}}) is None
+    # A reference without the journal's thumbnail (an image the validator refused) is never decoded.
+    assert image_data({"$image": {"sha256": "0" * 64, "length": 72, "base64": IMG}}) is None
     assert image_data("a prompt") is None
     assert elide({"a": [IMG], "b": "text"}) == {"a": ["<image: 72 base64 chars>"], "b": "text"}
     assert json_path(("images", 0, "x")) == "images[0].x"

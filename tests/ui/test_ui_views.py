@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import time
 
 from PIL import Image
 from ui_support import TOKEN, ListJournal, failing_record, inpainting_record, make_app
 
 
 def test_page_shell_and_assets_are_served_without_a_token() -> None:
-    client = make_app(ListJournal(), frozenset({TOKEN})).test_client()
+    client = make_app(ListJournal(), TOKEN).test_client()
     page = client.get("/_emulator/ui")
     assert page.status_code == 200
     assert page.mimetype == "text/html"
@@ -23,7 +22,7 @@ def test_page_shell_and_assets_are_served_without_a_token() -> None:
 
 
 def test_data_needs_the_token_when_the_control_api_has_one() -> None:
-    client = make_app(ListJournal([inpainting_record()]), frozenset({TOKEN})).test_client()
+    client = make_app(ListJournal([inpainting_record()]), TOKEN).test_client()
     denied = client.get("/_emulator/ui/api/entries")
     assert denied.status_code == 401
     assert "token" in denied.json["message"]
@@ -118,18 +117,14 @@ def test_list_answers_304_until_the_journal_changes(journal: ListJournal) -> Non
     assert client.get("/_emulator/ui/api/entries", headers={"If-None-Match": etag}).status_code == 200
 
 
-def test_first_page_of_thousands_stays_small_and_fast() -> None:
+def test_first_page_of_thousands_stays_small() -> None:
     records = [inpainting_record(str(i)) if i % 2 else failing_record(str(i)) for i in range(3000)]
     journal = ListJournal(records)
     client = make_app(journal).test_client()
-    client.get("/_emulator/ui/api/entries")  # warm up
-    started = time.perf_counter()
     response = client.get("/_emulator/ui/api/entries")
-    elapsed = time.perf_counter() - started
     assert response.json["total"] == 3000
     assert len(response.json["entries"]) == 50
     assert len(response.data) < 64_000  # no images in the list: thumbnails are separate, lazy requests
-    assert elapsed < 0.5
     assert len(client.get("/_emulator/ui/api/entries?limit=100000").json["entries"]) == 200
     last = client.get("/_emulator/ui/api/entries?offset=2990").json
     assert [e["id"] for e in last["entries"]] == [str(i) for i in range(9, -1, -1)]
@@ -143,7 +138,8 @@ def test_the_journal_references_become_short_markers() -> None:
     params = client.get("/_emulator/ui/api/entries/1").json["request"]["inPaintingParams"]
     assert (
         params["image"]
-        == "<image: 90000 base64 chars, sha256 abababababab…, not kept: over the journal's cap>"
+        == "<image: 90000 base64 chars, sha256 abababababab…, not kept whole: over the journal's cap, "
+        "no thumbnail>"
     )
     assert params["text"].startswith(
         "<string: 70000 chars, not kept: over the journal's cap, starts \"a very long"

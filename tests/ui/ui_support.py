@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -12,7 +11,7 @@ from flask import Flask
 from PIL import Image
 
 from emulator import ui
-from emulator.ui import Filters, Page, Record
+from emulator.ui import JournalFilters, Page, Record
 
 TOKEN = "s3cret"
 
@@ -44,7 +43,7 @@ class ListJournal:
 
     records: list[Record] = field(default_factory=list)
 
-    def _matching(self, filters: Filters) -> list[Record]:
+    def _matching(self, filters: JournalFilters) -> list[Record]:
         def keep(r: Record) -> bool:
             if filters.model and r.model != filters.model or filters.task and r.task != filters.task:
                 return False
@@ -52,14 +51,14 @@ class ListJournal:
 
         return [r for r in reversed(self.records) if keep(r)]
 
-    def page(self, filters: Filters, limit: int, offset: int) -> Page:
+    def page(self, filters: JournalFilters, limit: int, offset: int) -> Page:
         matching = self._matching(filters)
         return Page(tuple(matching[offset : offset + limit]), len(matching))
 
     def get(self, entry_id: str) -> Record | None:
         return next((r for r in self.records if r.id == entry_id), None)
 
-    def version(self, filters: Filters) -> str:
+    def version(self, filters: JournalFilters) -> str:
         return f"{len(self.records)}:{self.records[-1].id if self.records else ''}"
 
 
@@ -105,12 +104,8 @@ def failing_record(entry_id: str = "2") -> Record:
     )
 
 
-def make_app(journal: ListJournal, tokens: frozenset[str] = frozenset()) -> Flask:
+def make_app(journal: ListJournal, token: str | None = None) -> Flask:
     """A bare Flask app with only the page installed (no Bedrock routes needed)."""
     app = Flask("ui-test")
-
-    def authorized(headers: Mapping[str, str]) -> bool:
-        return not tokens or headers.get("authorization", "").removeprefix("Bearer ") in tokens
-
-    ui.install_reader(app, journal, authorized=authorized)
+    ui.install(app, journal, token=token)
     return app

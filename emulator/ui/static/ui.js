@@ -9,7 +9,7 @@
   const BLOB_CACHE_MAX = 600;
 
   const $ = (id) => document.getElementById(id);
-  const state = { seq: 0, offset: 0, limit: DEFAULT_PAGE_SIZE, etag: null, inFlight: false, tokenHeader: "Authorization", tokenScheme: "Bearer " };
+  const state = { seq: 0, offset: 0, limit: DEFAULT_PAGE_SIZE, shown: 0, etag: null, inFlight: false };
   const blobs = new Map(); // thumbnail URL -> object URL, oldest first
 
   // --- token: ?token=... once, then sessionStorage; sent as a header, never left in the address bar -------
@@ -25,7 +25,7 @@
 
   function authHeaders() {
     const token = sessionStorage.getItem(TOKEN_KEY);
-    return token ? { [state.tokenHeader]: state.tokenScheme + token } : {};
+    return token ? { Authorization: "Bearer " + token } : {};
   }
 
   function askToken() {
@@ -103,8 +103,6 @@
     const response = await api("/api/meta");
     if (!response.ok) throw new Error("Loading the page settings failed: HTTP " + response.status);
     const meta = await response.json();
-    state.tokenHeader = meta.token_header || state.tokenHeader;
-    state.tokenScheme = meta.token_scheme === undefined ? state.tokenScheme : meta.token_scheme;
     fillSelect($("f-model"), meta.models);
     fillSelect($("f-task"), meta.tasks);
   }
@@ -124,6 +122,7 @@
     rows.replaceChildren(...page.entries.map(renderRow));
     const first = page.total ? page.offset + 1 : 0;
     const last = page.offset + page.entries.length;
+    state.shown = page.entries.length;
     $("count").textContent = page.total === 1 ? "1 call" : page.total + " calls";
     $("range").textContent = page.total ? `${first}–${last} of ${page.total}` : "";
     $("newer").disabled = page.offset <= 0;
@@ -311,7 +310,8 @@
   }
 
   function page(delta) {
-    state.offset = Math.max(0, state.offset + delta * state.limit);
+    // Older: right after the rows shown (a page can hold fewer than `limit` when entries are large).
+    state.offset = delta > 0 ? state.offset + (state.shown || state.limit) : Math.max(0, state.offset - state.limit);
     state.etag = null;
     syncUrl();
     refresh();

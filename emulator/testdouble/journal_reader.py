@@ -1,4 +1,5 @@
-"""The test double's SQLite journal (`emulator.testdouble.store.Store`) seen as the page's `JournalReader`.
+"""The test double's SQLite journal (`emulator.testdouble.store.Store`) seen as the journal page's
+`emulator.ui.JournalReader`.
 
 A journal entry keeps the decoded request (`request.json`, images as `{"$image": ...}` references) and a
 summary of the response (`response.image_data`, `response.mask_image`, `response.message`). The page shows
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from emulator.testdouble.store import JournalPage, JournalQuery
-from emulator.ui.source import Filters, Page, Record
+from emulator.ui.source import JournalFilters, Page, Record
 
 MAX_ID_DIGITS = 19  # journal ids are SQLite integers, below 2**63; the store answers None beyond that
 
@@ -34,7 +35,7 @@ class StoreReader:
 
     store: JournalStore
 
-    def page(self, filters: Filters, limit: int, offset: int) -> Page:
+    def page(self, filters: JournalFilters, limit: int, offset: int) -> Page:
         """One page, newest first."""
         result = self.store.journal(
             JournalQuery(_store_filters(filters), limit=limit, offset=offset, descending=True)
@@ -48,14 +49,14 @@ class StoreReader:
         entry = self.store.journal_entry(int(entry_id))
         return to_record(entry) if entry is not None else None
 
-    def version(self, filters: Filters) -> str:
+    def version(self, filters: JournalFilters) -> str:
         """How many entries match and the newest one's id and request id (changes on every insert/reset)."""
         newest = self.store.journal(JournalQuery(_store_filters(filters), limit=1, descending=True))
         head = newest.entries[0] if newest.entries else {}
         return f"{newest.total}:{head.get('id')}:{head.get('request_id')}"
 
 
-def _store_filters(filters: Filters) -> dict[str, object]:
+def _store_filters(filters: JournalFilters) -> dict[str, object]:
     wanted: dict[str, object] = {"model": filters.model, "task": filters.task, "status": filters.status}
     return {name: value for name, value in wanted.items() if value is not None}
 
