@@ -20,11 +20,11 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     # `/_emulator//journal` is no route (a JSON 404), never a 308 to a URL built from the Host header.
     app.url_map.merge_slashes = False
     app.config["EMULATOR"] = config
+    app.before_request(front.note_control_start)  # first, so the log line times the whole request
     hooks: Hooks = NoHooks()
     if needs_test_double(config.testdouble):
         hooks = testdouble.install(app, config)
     app.extensions[STATE_KEY] = build_state(config, hooks)
-    app.before_request(front.note_control_start)  # first, so the log line times the whole request
     app.register_blueprint(routes.bp)
     app.after_request(front.close_control_request)
     app.wsgi_app = front.BedrockFront(app.wsgi_app, app.extensions)  # type: ignore[method-assign]
