@@ -22,7 +22,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 JSON = dict[str, Any]
-DEFAULT_JOURNAL_LIMIT = 100
 MAX_JOURNAL_PAGE = 1000  # the server's largest page
 
 
@@ -121,14 +120,16 @@ class EmulatorControl:
         invocation_id: str | None = None,
         error_type: str | None = None,
         since_id: int | None = None,
-        limit: int = DEFAULT_JOURNAL_LIMIT,
+        limit: int | None = None,
         offset: int = 0,
         descending: bool = False,
     ) -> list[JSON]:
-        """Up to `limit` journal entries matching every given filter, oldest first unless `descending`.
+        """Journal entries matching every given filter (all of them, or the first `limit`), oldest first
+        unless `descending`.
 
-        The server answers at most 1,000 entries and about 8 MiB per request; this asks for as many pages as
-        `limit` needs. `iter_journal` walks every matching entry one page at a time.
+        The server answers at most 1,000 entries and about 8 MiB per request, so this fetches one such page
+        at a time until it has them all (the journal itself holds at most 256 MiB). `iter_journal` walks the
+        same entries without keeping them.
         """
         filters = {
             "model": model,
@@ -141,7 +142,7 @@ class EmulatorControl:
         }
         entries: list[JSON] = []
         for page in self._journal_pages(filters, offset, descending, limit):
-            entries.extend(page[: limit - len(entries)])
+            entries.extend(page if limit is None else page[: limit - len(entries)])
         return entries
 
     def iter_journal(

@@ -1,8 +1,8 @@
 """Journal entries: what one Bedrock call looked like, built from the pipeline's `Call` and the response.
 
 Every image of the call (inputs the validator accepted, masks, outputs) is journaled as a reference with a
-small JPEG thumbnail (at most `THUMB_SIDE` pixels a side, made from the pixels already decoded: the
-validator's for inputs, the PNG the emulator encoded for outputs), so the journal page shows thumbnails at any
+small JPEG thumbnail (at most `THUMB_SIDE` pixels a side, made from pixels already at hand: the validator's
+decoded inputs, the pipeline's small copies of its outputs), so the journal page shows thumbnails at any
 setting: `{"$image": {"sha256": ..., "length": n, "thumbnail": <base64 JPEG>, "base64": <kept whole when at
 most `journal_image_cap` bytes>}}`, or `"elided": true` instead of `base64`. An image the validator refused
 gets no thumbnail and is never decoded again. Any other string longer than `MAX_TEXT_CHARS` becomes
@@ -37,8 +37,7 @@ from emulator.ui import thumbs
 from validator import messages
 from validator.types import InputImage
 
-# Body keys whose string values (or list items) are base64 images (docs/CONTRACT.md §3.3, docs/CONTRACT.md
-# §2.7).
+# Body keys whose string values (or list items) are base64 images (docs/CONTRACT.md §3.3 and §2.7).
 IMAGE_KEYS = frozenset({"image", "images", "maskImage", "conditionImage", "referenceImage", "sourceImage"})
 RECORDED_HEADERS = (
     "content-type",
@@ -57,10 +56,10 @@ MAX_ITEMS = 200  # members kept per object or array of a journaled request body
 REQUEST_MAX_BYTES = 64 * 1024  # about this much of a request body's JSON (images aside) is kept
 ENTRY_MAX_BYTES = 512 * 1024  # one entry's stored JSON, thumbnails and images kept whole included
 THUMB_SIDE = thumbs.MAX_SIDE
-_T = TypeVar("_T")
 MAX_ERRORS = 100  # schema violations kept per entry (`errors_total` counts them all)
 MAX_MESSAGE_CHARS = 16_384  # Bedrock's messages are short; a schema message lists every violation
 MORE = "$more"
+_T = TypeVar("_T")
 
 
 def image_ref(

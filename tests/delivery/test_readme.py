@@ -311,7 +311,7 @@ def test_control_api_snippet_runs(server: Server, tmp_path: Path) -> None:
         text = text[end:].strip()
     rule, journal, reset = answers
     assert rule["action"] == {"error": "ThrottlingException"} and rule["times"] == 2
-    assert set(journal) == {"entries", "total"}
+    assert set(journal) == {"entries", "total", "returned", "more", "size_limited"}
     assert reset == {"reset": True}
 
 

@@ -368,8 +368,8 @@ def test_negative_output_block_index_is_refused(tmp_path: Any) -> None:
 
 UI_DIGIT_BUG = (
     "BUG: the journal page's API checks ids and status with str.isdigit(), which accepts '³' (U+00B3) that "
-    "int() refuses: ValueError -> 500 (emulator/testdouble/journal_reader.py StoreReader.get, emulator/ui/views.py "
-    "_filters, the thumbnail route); use isdecimal() on ASCII and bound the range"
+    "int() refuses: ValueError -> 500 (emulator/testdouble/journal_reader.py StoreReader.get, "
+    "emulator/ui/views.py _filters, the thumbnail route); use isdecimal() on ASCII and bound the range"
 )
 
 
