@@ -1,4 +1,4 @@
-"""Server latency through boto3 over loopback, measured in one interleaved run (issue 3, docs/PERFORMANCE.md).
+"""Server latency through boto3 over loopback, measured in one interleaved run (docs/PERFORMANCE.md).
 
 Targets, all called with the same boto3 client settings and a default TEXT_IMAGE (1024x1024, one image):
 
@@ -11,6 +11,9 @@ Targets, all called with the same boto3 client settings and a default TEXT_IMAGE
             default picture on every request (the least work a new image costs), to read (c) against.
             Its encoding slows whatever comes next in the rotation, the floor included, so the ratios of a
             run with it are not comparable with those of a run without.
+  (b2), (c2) with --compare-tree PATH: (b) and (c) against the emulator of another source tree (a git
+            worktree of another commit, say), for A/B measurements of a change in one run; their ratios to
+            (b) and (c) are printed.
 
 Requests rotate over the targets (a different starting target each round), so drift on a shared machine hits
 all of them alike; a short pause after each call keeps one server's work after its response (the emulator's
@@ -18,12 +21,14 @@ journal entry and log line) out of the next target's time. Prints a Markdown tab
 and the ratios to the floor.
 
     .venv/bin/python bench/server_bench.py [--rounds 150] [--pause-ms 3] [--check] [--encoding-floor]
+                                           [--compare-tree PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import socket
 import statistics
@@ -80,8 +85,12 @@ def client(port: int) -> Any:
     )
 
 
-def start(command: list[str], port: int, ready: Callable[[int], None]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(
+    command: list[str], port: int, ready: Callable[[int], None], tree: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """Start a server from the source tree `tree` (first on the import path) and wait until it is ready."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    proc = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ready(port)
     return proc
 
@@ -191,7 +200,7 @@ def report(samples: dict[str, list[float]], response_bytes: int) -> tuple[str, d
     ratios: dict[str, float] = {}
     for name, values in samples.items():
         p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
-        ratios[name[:3] + " / (a)"] = p50 / floor50
+        ratios[name.split(" ", 1)[0] + " / (a)"] = p50 / floor50
         lines.append(
             f"| {name} | {p50:.2f} | {p99:.2f} | {statistics.fmean(values):.2f} | "
             f"{p50 / floor50:.2f}x | {p99 / floor99:.2f}x |"
@@ -200,6 +209,12 @@ def report(samples: dict[str, list[float]], response_bytes: int) -> tuple[str, d
     for key, limit in TARGETS.items():
         verdict = "met" if ratios[key] <= limit else "MISSED"
         lines.append(f"Target {key} p50 <= {limit}x: {ratios[key]:.2f}x, {verdict}")
+    for target in ("b", "c"):
+        mine, theirs = ratios[f"({target}) / (a)"], ratios.get(f"({target}2) / (a)")
+        if theirs is not None:
+            lines.append(
+                f"({target}2) / ({target}) p50, the other tree against this one: {theirs / mine:.3f}x"
+            )
     if "(e) / (a)" in ratios:
         over_e = ratios["(c) / (a)"] / ratios["(e) / (a)"]
         lines.append(f"(c) / (e) p50, for context (a proposed restatement of (c)): {over_e:.2f}x")
@@ -207,9 +222,14 @@ def report(samples: dict[str, list[float]], response_bytes: int) -> tuple[str, d
 
 
 def run(
-    rounds: int, warmup: int, encoding_floor: bool = False, pause_s: float = PAUSE_S
+    rounds: int,
+    warmup: int,
+    encoding_floor: bool = False,
+    pause_s: float = PAUSE_S,
+    compare_tree: Path | None = None,
 ) -> tuple[str, dict[str, float]]:
     emulator_port, floor_port, moto_port, encoding_port = free_port(), free_port(), free_port(), free_port()
+    other_port = free_port()
     bin_dir = Path(sys.executable).parent
     procs = [
         start([sys.executable, "-m", "emulator", "--port", str(emulator_port)], emulator_port, wait_emulator)
@@ -225,7 +245,11 @@ def run(
             procs.append(start(encoding_cmd, encoding_port, wait_port))
         moto_cmd = [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)]
         procs.append(start(moto_cmd, moto_port, wait_port))
+        if compare_tree is not None:
+            other_cmd = [sys.executable, "-m", "emulator", "--port", str(other_port)]
+            procs.append(start(other_cmd, other_port, wait_emulator, compare_tree))
         emulator, floor, moto = client(emulator_port), client(floor_port), client(moto_port)
+        other = client(other_port)
         encoder = client(encoding_port)
         calls: dict[str, Callable[[int], float]] = {
             "(a) floor": lambda i: timed_call(floor, DEFAULT_BODY),
@@ -233,6 +257,11 @@ def run(
             "(c) emulator, new seed each time": lambda i: timed_call(emulator, seeded_body(100_000 + i)),
             "(d) moto server (stub, returns {})": lambda i: timed_call(moto, DEFAULT_BODY),
         }
+        if compare_tree is not None:
+            calls["(b2) other tree, repeated request"] = lambda i: timed_call(other, DEFAULT_BODY)
+            calls["(c2) other tree, new seed each time"] = lambda i: timed_call(
+                other, seeded_body(100_000 + i)
+            )
         if encoding_floor:
             calls["(e) floor + one PNG encoding per request"] = lambda i: timed_call(encoder, DEFAULT_BODY)
         return report(measure(calls, rounds, warmup, pause_s), len(response))
@@ -259,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--encoding-floor", action="store_true", help="add (e), the floor plus one PNG encoding per request"
     )
+    parser.add_argument("--compare-tree", type=Path, help="add (b2), (c2): the emulator of this source tree")
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BODY_FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--encode-each", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -266,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         serve_floor(int(args.serve_floor[0]), Path(args.serve_floor[1]), args.encode_each)
         return 0
     started = time.monotonic()
-    table, ratios = run(args.rounds, args.warmup, args.encoding_floor, args.pause_ms / 1000)
+    table, ratios = run(
+        args.rounds, args.warmup, args.encoding_floor, args.pause_ms / 1000, args.compare_tree
+    )
     print(table)
     print(f"\nBench wall time: {time.monotonic() - started:.0f} s")
     missed = [key for key, limit in TARGETS.items() if ratios[key] > limit]

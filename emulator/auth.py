@@ -75,7 +75,7 @@ class AuthForm:
     token: str | None = None
 
     def record(self) -> dict[str, object]:
-        """The journal's view (`call.extra["auth"]`): the form and SigV4 scope, never secrets or tokens."""
+        """The journal's view (`Call.auth`): the form and SigV4 scope, never secrets or tokens."""
         if self.sigv4 is None:
             return {"form": self.form}
         cred = self.sigv4

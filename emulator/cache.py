@@ -1,12 +1,6 @@
-"""Bounded, thread-safe LRU caches for the deterministic parts of the invoke pipeline.
+"""A bounded, thread-safe LRU cache, and the body digest the pipeline keys its caches with.
 
-Outputs are deterministic (CONTRACT.md §8.2), so a finished response body can be reused for an identical raw
-request. The key must hold everything that affects the bytes: the canonical model, a digest of the raw body,
-the caption setting and the set of images output moderation blocks. Validation reports are cached the same way
-(model + body digest; header checks are cheap and always rerun). Hooks are never cached: the pipeline calls
-every hook on every request, hit or miss, so rules and the journal behave exactly as without the cache.
-
-One cache per app (per worker process), never module-level.
+The emulator's caches and their sizes are in `emulator.state`; the journal page keeps its thumbnails in one.
 """
 
 from __future__ import annotations

@@ -1,72 +1,130 @@
-"""The Bedrock error catalogue and the one handler that renders every error (CONTRACT.md §2.8, §2.9).
+"""Bedrock errors: the one error value, the exception that carries it, and the one renderer.
 
-One tiny class per AWS error type, named after it (`error_type`; `status_code` from §2.9's table); views
-raise them and `handle_error` renders them. Every error response carries
-`x-amzn-ErrorType: <Name>:<coral namespace>` (botocore and the JS SDK take the error code from it; without it
-boto3 raises a bare `ClientError` with code "400"), `Content-Type: application/json` and a compact body
-`{"message":"..."}`. Anything unexpected becomes a JSON `InternalServerException` 500: an HTML 500 page is
-retried by botocore and then fails to parse.
+An error is the validator's `BedrockError` (exception name, HTTP status, exact message) from wherever it is
+made (the validator's report, a test-double hook, strict authentication, a pipeline step) to the response:
+it is never converted. A step that ends the request raises `BedrockException(error)`, a carrier for the
+value; `emulator.pipeline` records `exc.error` on the call (for the journal) and `render_error` writes it.
+
+Every error response carries `x-amzn-ErrorType: <Name>:<coral namespace>` (botocore and the JS SDK take the
+error code from it; without it boto3 raises a bare `ClientError` with code "400"), `Content-Type:
+application/json` and a compact body `{"message":"..."}` (docs/CONTRACT.md §2.8). Anything unexpected
+becomes a JSON `InternalServerException` 500: an HTML 500 page is retried by botocore and then fails to
+parse. The request id is added to every Bedrock response by `emulator.front`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-from typing import ClassVar
 
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
+from emulator.logs import logger, printable
 from validator import messages
 from validator.report import BedrockError
 
-logger = logging.getLogger("nova_canvas_emulator")
+UNKNOWN_OPERATION = "UnknownOperationException"
+INTERNAL = "InternalServerException"
+
+# The HTTP status of every error the emulator answers with: Bedrock's modelled exceptions, and the generic
+# AWS errors of strict authentication (all 403) and of an unknown operation (404, with a body of its own).
+STATUS: dict[str, int] = {
+    **messages.EXCEPTION_STATUS,
+    "MissingAuthenticationTokenException": 403,
+    "InvalidSignatureException": 403,
+    "UnrecognizedClientException": 403,
+    UNKNOWN_OPERATION: 404,
+}
 
 # Not in validator.messages because Bedrock never produces it; it is AWS's generic SigV4 text (JSON services,
-# HTTP 403), used by strict auth when a signature does not verify (issue 3).
+# HTTP 403), used by strict auth when a signature does not verify.
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
     "Access Key and signing method. Consult the service documentation for details."
 )
 
 
+def bedrock_error(name: str, message: str | None = None) -> BedrockError:
+    """The error `name` with its status; `message` defaults to Bedrock's text for it (empty if none)."""
+    text = message if message is not None else messages.DEFAULT_EXCEPTION_MESSAGE.get(name, "")
+    return BedrockError(exception=name, status=STATUS[name], message=text)
+
+
 class BedrockException(Exception):
-    """Base of the catalogue: an error Bedrock answers with `status_code`, `error_type` and `message`."""
+    """Ends a Bedrock request with `error`, exactly as given (a hook's error keeps its name and status)."""
 
-    status_code: ClassVar[int] = 500
-    error_type: ClassVar[str] = "InternalServerException"
+    def __init__(self, error: BedrockError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        """A subclass is named after its AWS error type; a modelled one takes its status from §2.9's table."""
-        super().__init_subclass__(**kwargs)
-        cls.error_type = cls.__name__
-        cls.status_code = messages.EXCEPTION_STATUS.get(cls.__name__, cls.status_code)
+    @property
+    def message(self) -> str:
+        """The error's message text."""
+        return self.error.message
+
+
+class _NamedException(BedrockException):
+    """A `BedrockException` named after its AWS error type, for raising one by name."""
 
     def __init__(self, message: str | None = None) -> None:
-        self.message = message if message is not None else default_message(self.error_type)
-        super().__init__(self.message)
+        super().__init__(bedrock_error(type(self).__name__, message))
 
-    @property
-    def status(self) -> int:
-        """The HTTP status of this error (an instance may override the class's, see `from_bedrock_error`)."""
-        return self.status_code
 
-    @property
-    def name(self) -> str:
-        """The exception name sent in `x-amzn-ErrorType`."""
-        return self.error_type
+class ValidationException(_NamedException):
+    """400: validation, model id, header, moderation and unsupported-operation errors."""
 
-    def to_bedrock_error(self) -> BedrockError:
-        """The validator's view of this error (recorded on the journal's `Call`)."""
-        return BedrockError(exception=self.name, status=self.status, message=self.message)
 
-    def render(self) -> Response:
-        """The wire response of §2.8 (the request id is added for every response in `routes`)."""
-        body = json.dumps({"message": self.message}, separators=(",", ":"), ensure_ascii=False)
-        response = Response(encode_json_text(body), status=self.status, content_type="application/json")
-        response.headers["x-amzn-ErrorType"] = self.name + messages.ERROR_TYPE_SUFFIX
-        return response
+class AccessDeniedException(_NamedException):
+    """403: strict auth with an unknown Bearer token."""
+
+
+class MissingAuthenticationTokenException(_NamedException):
+    """403: strict auth without credentials."""
+
+
+class InvalidSignatureException(_NamedException):
+    """403: strict auth with a wrong service scope or a signature that does not verify."""
+
+
+class UnrecognizedClientException(_NamedException):
+    """403: strict auth with an unknown access key id."""
+
+
+class UnknownOperationException(_NamedException):
+    """404 for any path or method that is not a Bedrock Runtime operation (docs/CONTRACT.md §2.2)."""
+
+
+class InternalServerException(_NamedException):
+    """500: anything unexpected (never an HTML page)."""
+
+
+def render_error(error: BedrockError) -> Response:
+    """The wire response of an error (docs/CONTRACT.md §2.8); the unknown operation has its own body."""
+    if error.exception == UNKNOWN_OPERATION:
+        body = messages.UNKNOWN_OPERATION_BODY.encode()
+        error_type = messages.UNKNOWN_OPERATION_ERROR_TYPE
+    else:
+        text = json.dumps({"message": error.message}, separators=(",", ":"), ensure_ascii=False)
+        body = encode_json_text(text)
+        error_type = error.exception + messages.ERROR_TYPE_SUFFIX
+    response = Response(body, status=error.status, content_type="application/json")
+    response.headers["x-amzn-ErrorType"] = error_type
+    return response
+
+
+def error_of(exc: Exception, method: str, path: str) -> BedrockError:
+    """The error an exception answers with: its own for a `BedrockException`, else the 500 (logged)."""
+    if isinstance(exc, BedrockException):
+        return exc.error
+    original = getattr(exc, "original_exception", None) or exc
+    logger.error("unexpected error on %s %s", printable(method), printable(path), exc_info=original)
+    return bedrock_error(INTERNAL)
+
+
+def render_exception(exc: Exception, method: str, path: str) -> Response:
+    """`render_error` of `error_of(exc)`."""
+    return render_error(error_of(exc, method, path))
 
 
 # A message can echo a lone UTF-16 surrogate from the request (`"\ud800"` is valid JSON syntax, and the
@@ -85,147 +143,33 @@ def encode_json_text(text: str) -> bytes:
         return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04X}", text).encode()
 
 
-def default_message(error_type: str) -> str:
-    """The §7.2/§7.4 default text for an exception name (empty for names without one)."""
-    return messages.DEFAULT_EXCEPTION_MESSAGE.get(error_type, "")
-
-
-class ValidationException(BedrockException):
-    """400: validation, model id, header, moderation and unsupported-operation errors."""
-
-
-class AccessDeniedException(BedrockException):
-    """403: injected, or strict auth with an unknown Bearer token."""
-
-
-class ResourceNotFoundException(BedrockException):
-    """404: model lifecycle (Legacy, EOL) or injected."""
-
-
-class ModelTimeoutException(BedrockException):
-    """408, injected; botocore does not retry it."""
-
-
-class ModelErrorException(BedrockException):
-    """424, injected."""
-
-
-class ThrottlingException(BedrockException):
-    """429, injected; retried by botocore in every mode."""
-
-
-class ModelNotReadyException(BedrockException):
-    """429, injected; modelled retryable."""
-
-
-class ServiceQuotaExceededException(BedrockException):
-    """400, injected."""
-
-
-class InternalServerException(BedrockException):
-    """500: injected, or anything unexpected (never an HTML page)."""
-
-
-class ServiceUnavailableException(BedrockException):
-    """503, injected; retried by botocore."""
-
-
-# Strict authentication (§2.5.3): generic AWS errors, all 403.
-class MissingAuthenticationTokenException(BedrockException):
-    status_code = 403
-
-
-class InvalidSignatureException(BedrockException):
-    status_code = 403
-
-
-class UnrecognizedClientException(BedrockException):
-    status_code = 403
-
-
-class UnknownOperationException(BedrockException):
-    """404 for any path or method that is not a Bedrock Runtime operation (§2.2, D24); its body is special."""
-
-    status_code = 404
-
-    def render(self) -> Response:
-        body = messages.UNKNOWN_OPERATION_BODY.encode()
-        response = Response(body, status=404, content_type="application/json")
-        response.headers["x-amzn-ErrorType"] = messages.UNKNOWN_OPERATION_ERROR_TYPE
-        return response
-
-
-CATALOGUE: dict[str, type[BedrockException]] = {
-    cls.error_type: cls
-    for cls in (
-        ValidationException,
-        AccessDeniedException,
-        ResourceNotFoundException,
-        ModelTimeoutException,
-        ModelErrorException,
-        ThrottlingException,
-        ModelNotReadyException,
-        ServiceQuotaExceededException,
-        InternalServerException,
-        ServiceUnavailableException,
-        MissingAuthenticationTokenException,
-        InvalidSignatureException,
-        UnrecognizedClientException,
-    )
-}
-
-
-class _UncataloguedException(BedrockException):
-    """An error named by a hook that the catalogue does not know: keep its name and status as given."""
-
-    def __init__(self, error: BedrockError) -> None:
-        super().__init__(error.message)
-        self._error = error
-
-    @property
-    def status(self) -> int:
-        return self._error.status
-
-    @property
-    def name(self) -> str:
-        return self._error.exception
-
-
-def from_bedrock_error(error: BedrockError) -> BedrockException:
-    """The catalogue exception for a `BedrockError` from the validator or a hook, with its exact message."""
-    cls = CATALOGUE.get(error.exception)
-    if cls is None or cls.status_code != error.status:
-        return _UncataloguedException(error)
-    return cls(error.message)
-
-
 def handle_error(error: Exception) -> Response | HTTPException:
-    """Flask's one error handler (the control API, health, the journal page): catalogue errors as §2.8,
-    werkzeug's HTTP errors as the control API's JSON, anything unexpected as a JSON 500, never HTML."""
+    """Flask's one error handler (the control API, health, the journal page): Bedrock errors as
+    docs/CONTRACT.md §2.8, werkzeug's HTTP errors as the control API's JSON, anything unexpected as a JSON
+    500, never HTML."""
     if isinstance(error, HTTPException):
         return _control_http_error(error)
     return render_exception(error, request.method, request.path)
 
 
-def render_exception(error: Exception, method: str, path: str) -> Response:
-    """Catalogue errors as §2.8; anything else is logged and answered with the JSON 500."""
-    if isinstance(error, BedrockException):
-        return error.render()
-    original = getattr(error, "original_exception", None) or error
-    logger.error("unexpected error on %s %s", method, path, exc_info=original)
-    return InternalServerException().render()
-
-
 def _control_http_error(error: HTTPException) -> Response | HTTPException:
     """A werkzeug HTTP error under `/_emulator/` (a missing static file of the page, an unreadable body) as
-    the control API's `{"message": ...}` JSON with the same status and headers, not werkzeug's HTML page.
-    Errors that already carry a response (`abort(response)`) and redirects are sent as they are."""
-    if error.response is not None or error.code is None or error.code < 400:
+    the control API's `{"message": ...}` JSON with the same status and headers, never werkzeug's HTML page
+    and never a redirect (werkzeug's 308 to a canonical URL builds its `Location` from the `Host` header).
+    Errors that already carry a response (`abort(response)`) are sent as they are."""
+    if error.response is not None:
         return error
+    if error.code is None or error.code < 400:
+        return render_control_error(404, "Not Found")
     message = error.description or error.name
-    body = json.dumps({"message": message}, separators=(",", ":"))
-    response = Response(body, status=error.code, content_type="application/json")
+    response = render_control_error(error.code, message)
     for name, value in error.get_headers():
-        if name.lower() != "content-type":
+        if name.lower() not in ("content-type", "location"):
             response.headers[name] = value
     return response
+
+
+def render_control_error(status: int, message: str) -> Response:
+    """The control API's error shape: `{"message": ...}` with `status`."""
+    body = json.dumps({"message": message}, separators=(",", ":"))
+    return Response(body, status=status, content_type="application/json")

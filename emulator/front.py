@@ -1,43 +1,34 @@
 """The WSGI entry point: Bedrock Runtime requests run the pipeline directly, `/_emulator/` goes to Flask.
 
-Every request outside `/_emulator/` is a Bedrock request (CONTRACT.md §2.2 routes on the raw path, whatever
-the method): it gets a `Call` when it arrives (`open_call`), runs one operation view of `emulator.routes`
-(`dispatch`), and `close_call` stamps the request id and latency headers, hands the call to `Hooks.finalize`
-and logs one line. Errors are `emulator.errors` exceptions, rendered by `errors.render_exception`.
+Every request outside `/_emulator/` is a Bedrock request (routed on the raw path whatever the method,
+docs/CONTRACT.md §2.2): it gets a `Call` when it arrives (`open_call`), runs `emulator.pipeline`, and
+`close_call` stamps the request id and latency headers, hands the call to `Hooks.finalize` and logs one line.
 
 These requests do not go through Flask's dispatch: the pipeline takes its request explicitly, so Flask's
-request context, URL map, hooks and signals (about 0.4 ms a call in the server, measured interleaved as
-issue 3's speed targets are) are spent only on the control API, the health check and the journal page.
+request context, URL map, hooks and signals (about 0.4 ms a call in the server) are spent only on the control
+API, the health check and the journal page.
 """
 
 from __future__ import annotations
 
 import ctypes
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request
 
-from emulator import errors
-from emulator.hooks import Call
-from emulator.routes import (
-    CONTROL_PREFIX,
-    READ_CHUNK,
-    STATE_KEY,
-    EmulatorState,
-    dispatch,
-    parse_route,
-    raw_request_path,
-)
+from emulator import errors, pipeline
+from emulator.call import Call
+from emulator.logs import access_log, printable
+from emulator.routes import CONTROL_PREFIX, parse_route
+from emulator.state import STATE_KEY, EmulatorState, current_state
+from emulator.wire import READ_CHUNK, raw_request_path, request_headers, request_path
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-access_log = logging.getLogger("nova_canvas_emulator.access")
 
 TRIM_AFTER_BYTES = 1 << 20
 DRAIN_LIMIT = 1 << 20  # an unread body up to this size is read and dropped to keep the connection
@@ -56,6 +47,13 @@ class BedrockFront:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if request_path(environ).startswith(CONTROL_PREFIX):
             return self._flask_wsgi(environ, start_response)
+        response, body_size = self._bedrock(environ)
+        if body_size >= TRIM_AFTER_BYTES:
+            trim_heap()  # the call (body, report, parsed document) is gone with `_bedrock`'s frame
+        return response(environ, start_response)
+
+    def _bedrock(self, environ: dict[str, Any]) -> tuple[Response, int]:
+        """The response to a Bedrock request, and the size of its body."""
         started = time.monotonic()
         st: EmulatorState = self._extensions[STATE_KEY]
         try:
@@ -63,37 +61,16 @@ class BedrockFront:
             call = open_call(req, started)
         except Exception as exc:  # an environ werkzeug cannot read: still the JSON 500, not the server's
             method = str(environ.get("REQUEST_METHOD", "-"))
-            return errors.render_exception(exc, method, request_path(environ))(environ, start_response)
+            return errors.render_exception(exc, method, request_path(environ)), 0
         try:
-            response = close_call(req, call, dispatch(req, call, st), st)
+            response = close_call(req, call, pipeline.run(req, call, st), st)
         except Exception as exc:  # a bug in close_call or a hook: still the JSON 500, never a server page
             response = errors.render_exception(exc, req.method, call.raw_path)
-        finally:
-            if len(call.body or b"") >= TRIM_AFTER_BYTES:
-                # Queued after the journal write, which holds the call (body, report, parsed body) until
-                # it is done; by the time the trim runs, they are freed.
-                st.after.submit(trim_heap)
-        return response(environ, start_response)
-
-
-def request_path(environ: Mapping[str, Any]) -> str:
-    """The path as werkzeug's `Request.path` gives it (PATH_INFO as UTF-8, one leading slash)."""
-    path = str(environ.get("PATH_INFO") or "").encode("latin-1", "replace").decode("utf-8", "replace")
-    return "/" + path.lstrip("/")
-
-
-def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    """Request headers, names lowercased (as in HTTP/2). An empty Content-Type is kept: it is not an absent
-    one (§2.5.1), although werkzeug's `request.headers` drops it."""
-    headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if key in environ:
-            headers[key.replace("_", "-").lower()] = str(environ[key])
-    return headers
+        return response, len(call.body or b"")
 
 
 def open_call(req: Request, started: float) -> Call:
-    """The `Call` for a Bedrock request, routed on the raw path (§2.2)."""
+    """The `Call` for a Bedrock request, routed on the raw path."""
     path, encoded = raw_request_path(req.environ)
     route = parse_route(req.method, path, encoded)
     return Call(
@@ -109,7 +86,8 @@ def open_call(req: Request, started: float) -> Call:
 
 
 def close_call(req: Request, call: Call, response: Response, st: EmulatorState) -> Response:
-    """Stamp §2.7/§2.8 headers, let the test double finalize (journal, connection faults), log one line."""
+    """Stamp the request id (every response) and the invocation latency (200s), let the test double
+    finalize (journal, connection faults), log one line."""
     response = _checked_status(response)
     if req.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
         _connection_header(req, response, call)
@@ -130,7 +108,7 @@ def close_control_request(response: Response) -> Response:
     response = _checked_status(response)
     if req.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
         _connection_header(req, response, None)
-    st: EmulatorState = current_app.extensions[STATE_KEY]
+    st = current_state()
     if st.config.access_log:
         _log_request(st, req, None, response, g.get("started", time.monotonic()))
     return _passthrough(response)
@@ -144,19 +122,21 @@ def note_control_start() -> None:
 def _checked_status(response: Response) -> Response:
     # Granian panics on a status it cannot send and the whole server stops; no path should produce one
     # (every status comes from the catalogue or a fixed table), so this only guards against regressions.
-    return response if 200 <= response.status_code <= 599 else errors.InternalServerException().render()
+    if 200 <= response.status_code <= 599:
+        return response
+    return errors.render_error(errors.bedrock_error(errors.INTERNAL))
 
 
 def _passthrough(response: Response) -> Response:
     if response.is_sequence:
         # A complete body (not a fault's generator): hand the WSGI server the list itself, so Granian sends
-        # it in one piece instead of iterating a wrapper in Python (issue 3 speed target).
+        # it in one piece instead of iterating a wrapper in Python.
         response.direct_passthrough = True
     return response
 
 
 def _connection_header(req: Request, response: Response, call: Call | None) -> None:
-    """§2.7's `Connection: keep-alive` (on Bedrock responses), only when the connection can carry another
+    """Bedrock's `Connection: keep-alive` (on Bedrock responses), only when the connection can carry another
     request. A client that sent `Connection: close` gets Granian's own `close`. A body left unread by an
     early error (unknown operation, strict auth, body size) would make Granian drop the connection after
     the response: one of up to `DRAIN_LIMIT` bytes is read and dropped, a larger one (or one of unknown
@@ -213,17 +193,19 @@ _MALLOC_TRIM = _malloc_trim()
 def _log_request(
     st: EmulatorState, req: Request, call: Call | None, response: Response, started: float
 ) -> None:
-    """One access-log line, written after the response (`emulator.after_response`)."""
+    """One access-log line. Text from the request
+    is escaped (`printable`): a decoded `%0A` or `%1B` in the path must not forge a line or style a
+    terminal."""
     error_type = response.headers.get("x-amzn-ErrorType", "-").split(":", 1)[0]
     elapsed_ms = (time.monotonic() - started) * 1000
     args = (
-        req.remote_addr or "-",
-        req.method,
-        call.raw_path if call is not None else req.path,
-        req.environ.get("SERVER_PROTOCOL", "-"),
+        printable(req.remote_addr or "-"),
+        printable(req.method),
+        printable(call.raw_path if call is not None else req.path),
+        printable(str(req.environ.get("SERVER_PROTOCOL", "-"))),
         response.status_code,
         error_type,
         elapsed_ms,
         call.request_id if call is not None else "-",
     )
-    st.after.submit(lambda: access_log.info('%s "%s %s %s" %d %s %.1fms %s', *args))
+    access_log.info('%s "%s %s %s" %d %s %.1fms %s', *args)

@@ -2,15 +2,16 @@
 
 `validator._schema` walks the spec and renders every violation; that is the authority. Most bodies are valid,
 though, and for them the walk is pure overhead, so at import time each task's spec is also compiled (the
-technique fastjsonschema uses) into a predicate `accepts(doc) -> (members, plain)` made of inline type,
-length, range, enum and key-set checks. The predicate is conservative: a count means the walker would find
-nothing, -1 means "run the walker" (which then reports the violations, or none: exotic-but-valid values such
-as `int` subclasses just take the slow path). A differential test keeps the two in step.
+technique fastjsonschema uses) into a predicate `accepts(doc) -> plain | None` made of inline type, length,
+range, enum and key-set checks. The predicate is conservative: a bool means the walker would find nothing,
+None means "run the walker" (which then reports the violations, or none: exotic-but-valid values such as
+`int` subclasses just take the slow path). A differential test keeps the two in step.
 
 `plain` folds in the rest of the verdict for the common small requests (image-free TEXT_IMAGE and
 COLOR_GUIDED_GENERATION): True means the body also passes every semantic rule and draws no warning (no
-image, no control field, no negation-word candidate, a legal output size), so the report needs no further
-stage. False only means "run the later stages"; tests/validator/test_express.py compares the two paths.
+image, no control field, no negation-word candidate, no legacy-range seed, a legal output size), so the
+report needs no further stage. False only means "run the later stages"; tests/validator/test_express.py
+compares the two paths.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from validator._warnings import NEGATION_FIELDS, NEGATION_HINTS
 from validator.spec import MODEL_SPECS, Field, Kind, ModelSpec, TaskSpec
 from validator.types import ModelId, TaskType
 
-#: `accepts(doc)` → `(-1, False)` ("maybe invalid: run the walker"), or the number of object members in
-#: `doc` (all of them: when the predicate passes, every object in the body was one it visited) and `plain`.
-Predicate = Callable[[dict[str, Any]], tuple[int, bool]]
+#: `accepts(doc)` → None ("maybe invalid: run the walker"), or `plain` (schema-valid; see the module text).
+Predicate = Callable[[dict[str, Any]], bool | None]
 _SIZE_RULES: Final = frozenset({"SEM-SIZE-RANGE", "SEM-SIZE-STEP", "SEM-SIZE-RATIO", "SEM-SIZE-PIXELS"})
 _LANE_RULES: Final = _SIZE_RULES | {"SEM-SIZE-TITAN", "SEM-CONTROL-NO-IMAGE"}
 
@@ -35,12 +35,14 @@ _LANE_RULES: Final = _SIZE_RULES | {"SEM-SIZE-TITAN", "SEM-CONTROL-NO-IMAGE"}
 class _Source:
     """Accumulates generated lines and the constants they refer to."""
 
-    def __init__(self, lane: TaskSpec | None = None) -> None:
+    def __init__(self, lane: TaskSpec | None = None, legacy_seed_max: int | None = None) -> None:
         self.lines: list[str] = []
-        self.constants: dict[str, object] = {"Decimal": Decimal, "F": (-1, False)}
+        self.constants: dict[str, object] = {"Decimal": Decimal, "F": None}
         self.counter = 0
         #: The task whose `plain` verdict is compiled in, or None when `plain` is always False.
         self.lane = lane
+        #: Seeds above this draw W-SEED-LEGACY, so they are not plain.
+        self.legacy_seed_max = legacy_seed_max
 
     def name(self, prefix: str) -> str:
         self.counter += 1
@@ -115,7 +117,6 @@ def _array(src: _Source, f: Field, var: str, indent: int) -> None:
 def _object(src: _Source, f: Field, var: str, indent: int) -> None:
     src.emit(indent, f"if type({var}) is not dict: return F")
     src.emit(indent, f"if not ({var}.keys() <= {src.constant(frozenset(f.by_name))}): return F")
-    src.emit(indent, f"members += len({var})")
     if f.required_names:
         src.emit(indent, f"if not ({src.constant(frozenset(f.required_names))} <= {var}.keys()): return F")
     for child in f.fields:
@@ -143,6 +144,8 @@ def _lane(src: _Source, task: TaskSpec, parent: Field, f: Field, var: str, inden
             src.emit(indent, f"if {hints}: plain = False")  # maybe W-NEGATION
     elif parent.name == "imageGenerationConfig" and f.name in ("width", "height"):
         src.emit(indent, f"{f.name[0]} = {var}")
+    elif parent.name == "imageGenerationConfig" and f.name == "seed" and src.legacy_seed_max is not None:
+        src.emit(indent, f"if {var} > {src.legacy_seed_max}: plain = False")  # W-SEED-LEGACY
 
 
 def _lane_capable(task: TaskSpec) -> bool:
@@ -173,15 +176,14 @@ def _size_test(src: _Source, spec: ModelSpec) -> str:
 def compile_predicate(task: TaskSpec, spec: ModelSpec) -> Predicate:
     """Generate and compile `accepts(doc)` for one task of one model."""
     root = task.root
-    src = _Source(task if _lane_capable(task) else None)
-    src.emit(1, "members = 0")
+    src = _Source(task if _lane_capable(task) else None, spec.legacy_seed_max)
     if src.lane is not None:
         src.emit(1, f"plain = True; w = {spec.defaults.width}; h = {spec.defaults.height}")
     _object(src, root, "doc", 1)
     if src.lane is None:
-        src.emit(1, "return members, False")
+        src.emit(1, "return False")
     else:
-        src.emit(1, f"return members, plain and {_size_test(src, spec)}")
+        src.emit(1, f"return plain and {_size_test(src, spec)}")
     # Constants become default arguments: local-variable loads are the cheapest lookups in CPython.
     signature = ", ".join(["doc", *(f"{name}={name}" for name in src.constants)])
     src.lines.insert(0, f"def accepts({signature}):")

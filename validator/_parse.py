@@ -7,8 +7,8 @@ a non-object top-level value. Integers stay `int`; numbers written with a fracti
 
 Numbers are read as org.json (the library under Bedrock's everit validator) reads them, at any size:
 
-* An integer of any length is an integer (§7.1: a `BigInteger`). One longer than Python's `int()` allows
-  (`sys.int_max_str_digits`, 4300 digits by default) becomes a `LongDigits`; see there.
+* An integer of any length is an integer (a Java `BigInteger`). One longer than Python's `int()` allows
+  (`sys.int_max_str_digits`, 4300 digits by default) becomes a `LongDigits` (`validator._long_integers`).
 * A number with a fraction or exponent is a Java `BigDecimal` when Java can hold it: exponent and scale must
   fit a 32-bit int. Python's `Decimal` holds all of those (its exponents go to 10**18), so it is a `Decimal`.
 * Otherwise org.json falls back to `Double.valueOf`. A finite double (in practice only an underflow to `0.0`
@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Final, Self
+from typing import Any, Final
+
+from validator._long_integers import LongDigits, parse_integer, printable_integer
+
+__all__ = ["JsonObject", "LongDigits", "normalise_object", "parse_body", "syntax_error"]
 
 JsonObject = dict[str, Any]
 
@@ -50,53 +53,6 @@ def _pairs(pairs: list[tuple[str, Any]]) -> JsonObject:
                 raise _Reject(f"duplicate key [{key}]")
             seen.add(key)
     return result
-
-
-class LongDigits(int):
-    """An integer too long for `int()`: it prints as its digits, and compares as a stand-in of its sign.
-
-    Python refuses `int()` of more than `sys.int_max_str_digits` digits (4300 by default) because the
-    conversion is quadratic: a 25 MB body of digits (the §2.6 cap) would take minutes. Raising the limit is
-    process-wide, so it is left alone. Java's `BigInteger` has no such limit, and §7.1 says such a number is
-    an integer that fails on range. So the number is never converted. Its `int` value is a stand-in,
-    +-2**64: past every limit in the spec (2**31 at most) and outside Java's `long`, so type names
-    (`BigInteger`), type checks and range checks all come out as for the real value, whose magnitude is at
-    least 10**4300 (JSON forbids leading zeros). `str`, `repr` and `format` give the digits as written,
-    which is how Java prints a `BigInteger`. Arithmetic would use the stand-in; no request using the value
-    is ever valid with it except as an ignored `width`/`height` (§4, D7), which the typed request drops.
-    """
-
-    digits: str
-
-    def __new__(cls, digits: str) -> Self:
-        self = super().__new__(cls, -_STAND_IN if digits.startswith("-") else _STAND_IN)
-        self.digits = digits
-        return self
-
-    def __str__(self) -> str:
-        return self.digits
-
-    __repr__ = __str__
-
-    def __format__(self, spec: str) -> str:
-        return self.digits if not spec else format(self.digits, spec)
-
-    def __getnewargs__(self) -> tuple[str]:  # type: ignore[override]  # copy and pickle rebuild from the digits
-        return (self.digits,)
-
-
-_STAND_IN: Final = 2**64
-_INT_DIGITS: Final = 4300  # Python's default int_max_str_digits; an int() this long takes microseconds
-
-
-def _integer(text: str) -> int:
-    """`parse_int` hook of the long-number decoder: an integer of any length (see `LongDigits`)."""
-    if len(text) <= _INT_DIGITS:
-        try:
-            return int(text)
-        except ValueError:  # the host lowered sys.int_max_str_digits
-            pass
-    return LongDigits(text)
 
 
 _JAVA_INT_MIN: Final = -(2**31)
@@ -136,19 +92,14 @@ def _long_decimal(text: str) -> Decimal | float:
     return double
 
 
-def _decoder(**hooks: Any) -> json.JSONDecoder:
-    return json.JSONDecoder(parse_float=_decimal, parse_constant=_reject_constant, strict=True, **hooks)
-
-
-# The decoders' scanners parse one value at an index (the C scanner when available). Integers are left to
-# the scanner's own int(), which is fastest; when it refuses a long one (a plain ValueError), the body is
-# parsed again by _SCAN_LONG, whose parse_int hook makes a LongDigits of it.
-_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _decoder(object_pairs_hook=_pairs).scan_once  # type: ignore[attr-defined]
-_SCAN_UNCHECKED: Final[Callable[[str, int], tuple[Any, int]]] = _decoder().scan_once  # type: ignore[attr-defined]
-_SCAN_LONG: Final[Callable[[str, int], tuple[Any, int]]] = _decoder(  # type: ignore[attr-defined]
-    object_pairs_hook=_pairs, parse_int=_integer
-).scan_once
-_QUICK_LIMIT: Final = 65_536
+# One decoder, public API only: every object checked for duplicate keys, every number read as org.json does.
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_pairs,
+    parse_float=_decimal,
+    parse_int=parse_integer,
+    parse_constant=_reject_constant,
+    strict=True,  # control characters inside strings are errors, as RFC 8259 says
+)
 
 
 def _text(body: bytes | bytearray | memoryview | str) -> tuple[str | None, str]:
@@ -169,49 +120,66 @@ def _text(body: bytes | bytearray | memoryview | str) -> tuple[str | None, str]:
 def parse_body(body: bytes | bytearray | memoryview | str) -> tuple[JsonObject | None, str]:
     """Parse a raw body. Returns `(object, "")` or `(None, reason)`."""
     text, reason = _text(body)
-    return (None, reason) if text is None else _parse_text(text, _SCAN)
+    return (None, reason) if text is None else _parse_text(text)
 
 
-def parse_body_quick(body: bytes | bytearray | memoryview | str) -> tuple[JsonObject | None, str, int]:
-    """`parse_body`, minus the duplicate-key check for small bodies: `(object, reason, colons)`.
-
-    The per-object hook that finds duplicate keys costs as much as the rest of a small body's validation. So
-    a small body is parsed without it and `colons` is the number of `:` in its text; the caller compares it
-    with the number of object members it counted. Outside strings a `:` only ever separates a member, so
-    equal counts prove that no duplicate was merged away; otherwise the caller re-parses with `parse_body`.
-    `colons` is -1 when duplicates were checked already (large bodies, where the hook's cost is noise).
-    """
-    text, reason = _text(body)
-    if text is None:
-        return None, reason, -1
-    if len(text) > _QUICK_LIMIT:
-        doc, reason = _parse_text(text, _SCAN)
-        return doc, reason, -1
-    doc, reason = _parse_text(text, _SCAN_UNCHECKED)
-    return doc, reason, text.count(":")
-
-
-def _parse_text(text: str, scan: Callable[[str, int], tuple[Any, int]]) -> tuple[JsonObject | None, str]:
-    # scan_once on the stripped text skips JSONDecoder.decode's two whitespace regex passes; JSON whitespace
-    # is exactly these four characters (RFC 8259), so anything else around the value is still an error.
-    stripped = text.strip(_WHITESPACE)
-    if not stripped:
+def _parse_text(text: str) -> tuple[JsonObject | None, str]:
+    # JSON whitespace is exactly these four characters (RFC 8259); anything else around the value is an error.
+    start = len(text) - len(text.lstrip(_WHITESPACE))
+    if start == len(text):
         return None, "empty body"
-    if stripped[0] != "{":
-        return None, "top-level value is not an object"
     try:
-        value, end = scan(stripped, 0)
+        value, end = _DECODER.raw_decode(text, start)
     except _Reject as exc:
         return None, str(exc)
-    except (json.JSONDecodeError, RecursionError, StopIteration) as exc:  # deep nesting recurses
-        return None, f"invalid JSON ({type(exc).__name__})"
-    except ValueError as exc:  # int() refused an integer longer than sys.int_max_str_digits
-        if scan is _SCAN_LONG:
-            return None, f"invalid JSON ({type(exc).__name__})"
-        return _parse_text(stripped, _SCAN_LONG)
-    if end != len(stripped):
-        return None, "extra data after the JSON value"
+    except json.JSONDecodeError as exc:
+        return None, syntax_error(text, exc.pos, exc.msg)
+    except RecursionError:  # deep nesting recurses in the decoder
+        return None, "nesting too deep"
+    stop = len(text.rstrip(_WHITESPACE))
+    if end != stop:
+        extra = len(text) - len(text[end:].lstrip(_WHITESPACE))
+        return None, f"not JSON: more data after the JSON value at {_where(text, extra)}"
+    if type(value) is not dict:
+        return None, f"top-level value is {_KIND.get(type(value), 'a number')}, not an object"
     return value, ""
+
+
+_KIND: Final[dict[type, str]] = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+
+#: Python's decoder messages, reworded for people who did not write the parser.
+_SYNTAX: Final = {
+    "Expecting value": "expected a JSON value",
+    "Expecting property name enclosed in double quotes": "expected a key in double quotes",
+    "Expecting ':' delimiter": "expected ':' after the key",
+    "Expecting ',' delimiter": "expected ',' or a closing bracket",
+    "Invalid control character at": "unescaped control character in a string",
+    "Invalid \\escape": "invalid escape in a string",
+    "Invalid \\uXXXX escape": "invalid \\u escape in a string",
+}
+
+
+def _where(text: str, pos: int) -> str:
+    """`line L, column C` of a character offset, both counted from 1 (columns in characters)."""
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    return f"line {line}, column {column}"
+
+
+def syntax_error(text: str, pos: int, python_message: str) -> str:
+    """Why `text` is not JSON, with the line and column where the decoder stopped (`pos`)."""
+    if python_message.startswith("Unterminated string"):
+        return f"not JSON: the string starting at {_where(text, pos)} is not closed"
+    if pos >= len(text.rstrip(_WHITESPACE)):
+        end = len(text.rstrip(_WHITESPACE))
+        return f"not JSON: the body ends at {_where(text, end)} before the JSON value is complete"
+    before = text[:pos].rstrip(_WHITESPACE)
+    if python_message.startswith("Illegal trailing comma"):  # Python 3.13 names it, at the comma
+        before = text[: pos + 1]
+    if before.endswith(",") and text[pos] in ",]}":
+        return f"not JSON: trailing comma at {_where(text, len(before) - 1)}"
+    what = _SYNTAX.get(python_message, python_message)
+    return f"not JSON: {what} at {_where(text, pos)}"
 
 
 def normalise_object(value: object) -> tuple[JsonObject | None, str]:
@@ -232,8 +200,6 @@ def normalise_object(value: object) -> tuple[JsonObject | None, str]:
     return result, ""
 
 
-# 602 decimal digits at most: str() prints that under any sys.int_max_str_digits (the lowest allowed is 640).
-_PRINTABLE_BITS: Final = 2_000
 _MAX_DEPTH: Final = 100  # real requests nest 4 deep; this keeps far below the interpreter's limit
 
 
@@ -243,10 +209,7 @@ def _normalise(value: object, depth: int) -> object:
     if value is None or isinstance(value, bool | int | str | Decimal):
         if isinstance(value, Decimal) and not value.is_finite():
             raise _Reject(f"{value} is not valid JSON")
-        if type(value) is int and value.bit_length() > _PRINTABLE_BITS:
-            # str() of an int this long raises (sys.int_max_str_digits); Decimal prints it in decimal.
-            return LongDigits(str(Decimal(value)))
-        return value
+        return printable_integer(value) if type(value) is int else value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise _Reject(f"{value} is not valid JSON")

@@ -39,7 +39,8 @@ SCHEMA_TEMPLATES: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
-# §7.3, D18. The pointer is not part of the template; the message is "<pointer>: <detail>".
+# §7.3, D18. The pointer is not part of the template; the message is "<pointer>: <detail>", except for the
+# rules in WHOLE_MESSAGE_RULES.
 SEMANTIC_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "SEM-VTO-MASK-MISSING": "maskType {mask_type} requires {obj}, actual: {obj} absent",
@@ -53,7 +54,7 @@ SEMANTIC_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
         "SEM-SIZE-STEP": "must be divisible by {step}, actual: {value}",
         "SEM-SIZE-RATIO": "aspect ratio must be between 1:{ratio} and {ratio}:1, actual: {w}x{h}",
         "SEM-SIZE-PIXELS": "width x height must be at most {limit} pixels, actual: {w}x{h} ({pixels} pixels)",
-        "SEM-SIZE-TITAN": "width and height must be one of the supported sizes, actual: {w}x{h}",
+        "SEM-SIZE-TITAN": "400 Bad Request: Value of (width, height) is not valid. Given: ({w}, {h}).",
         "SEM-IMG-BASE64": "must be a base64-encoded PNG or JPEG image, actual: invalid base64",
         "SEM-IMG-FORMAT": "must be a PNG or JPEG image, actual: {kind}",
         "SEM-IMG-DEPTH": "must use 8 bits per channel RGB, actual: {kind}",
@@ -72,6 +73,10 @@ SEMANTIC_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
+#: Rules whose detail is Bedrock's own whole message, sent without a pointer in front: Titan's size error
+#: was observed word for word (docs/CONTRACT.md §7.3).
+WHOLE_MESSAGE_RULES: Final = frozenset({"SEM-SIZE-TITAN"})
+
 # §8.8 gists, phrased in full.
 WARNING_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -87,6 +92,11 @@ WARNING_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
         "W-CONFIG-IGNORED": (
             "imageGenerationConfig is ignored on BACKGROUND_REMOVAL: the task takes no generation settings "
             "and always returns one image of the input size"
+        ),
+        "W-SEED-LEGACY": (
+            "seed {seed} is accepted (Nova Canvas takes 0-2147483646), but earlier revisions of the API, "
+            "AWS's SDK examples and AWS's Nova MCP server cap the seed at {legacy_max}; code or checks "
+            "written against them reject it"
         ),
         "W-CT-OCTET": (
             "Content-Type application/octet-stream is accepted here as JSON, but real Bedrock rejected it in "
@@ -184,6 +194,12 @@ def detail(keyword: str, **parts: object) -> str:
 def semantic(rule: str, **parts: object) -> str:
     """Render the detail of a §7.3 message (the text after `<pointer>: `)."""
     return SEMANTIC_MESSAGES[rule].format(**parts)
+
+
+def semantic_message(error: ContractError) -> str:
+    """Bedrock's message for a semantic error: `<pointer>: <detail>`, or the detail alone for Bedrock's own
+    wording (`WHOLE_MESSAGE_RULES`)."""
+    return error.detail if error.keyword in WHOLE_MESSAGE_RULES else error.text
 
 
 def warning(code: str, **parts: object) -> str:

@@ -32,33 +32,28 @@ TASKS: Final[Mapping[ModelId, Mapping[str, tuple[TaskSpec, Predicate]]]] = Mappi
 
 
 class SchemaResult(NamedTuple):
-    """The task spec (None when taskType is invalid), all violations, the number of object members in the
-    body when the fast path vouched for it (-1 otherwise; see `validator._parse.parse_body_quick`), and
-    whether the fast path found the body plainly valid (no later stage fails or warns; `validator._fast`).
-    """
+    """The task spec (None when taskType is invalid), all violations, and whether the fast path found the
+    body plainly valid (no later stage fails or warns; `validator._fast`)."""
 
     task: TaskSpec | None
     errors: Errors
-    members: int
     plain: bool = False
 
 
-def check_schema(
-    doc: dict[str, Any], spec: ModelSpec, verdict: tuple[int, bool] | None = None
-) -> SchemaResult:
-    """Validate a parsed body against its model and task (`verdict`: its task predicate's result on `doc`,
-    when the caller already has it)."""
+def check_schema(doc: dict[str, Any], spec: ModelSpec) -> SchemaResult:
+    """Validate a parsed body against its model and task."""
     out: Errors = []
     task_type = doc.get("taskType")
     entry = TASKS[spec.model].get(task_type) if type(task_type) is str else None
     if entry is None:
         _root_only(doc, spec, out)
-        return SchemaResult(None, out, -1)
+        return SchemaResult(None, out)
     task, accepts = entry
-    members, plain = accepts(doc) if verdict is None else verdict
-    if members < 0:  # the compiled fast path says "maybe invalid": walk for the exact violations
+    plain = accepts(doc)
+    if plain is None:  # the compiled fast path says "maybe invalid": walk for the exact violations
         _object(doc, task.root, "#", out)
-    return SchemaResult(task, out, members, plain)
+        return SchemaResult(task, out)
+    return SchemaResult(task, out, plain)
 
 
 def _root_only(doc: dict[str, Any], spec: ModelSpec, out: Errors) -> None:

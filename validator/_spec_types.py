@@ -180,6 +180,8 @@ class ModelSpec:
     # Input images: Nova's rules, or Titan's longest side.
     nova_input: SizeLimits | None
     titan_input_max_side: int | None
+    #: Seeds above this are valid but draw W-SEED-LEGACY (Nova); None: no seed warning (Titan).
+    legacy_seed_max: int | None = None
 
 
 def _slots(f: Field, path: tuple[str, ...]) -> list[ImageSlot]:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from validator._render import warning
 from validator.report import ContractWarning
-from validator.spec import TaskSpec
+from validator.spec import ModelSpec, TaskSpec
 from validator.types import InputImage
 
 # Whole words, any case (§8.8 W-NEGATION). Case-insensitive matching is Unicode's: the `i` of `without` also
@@ -27,25 +27,40 @@ NEGATION_HINTS: Final = ("no", "thout")
 
 
 def body_warnings(
-    doc: dict[str, Any], task: TaskSpec, images: Mapping[str, InputImage]
+    doc: dict[str, Any], task: TaskSpec, spec: ModelSpec, images: Mapping[str, InputImage]
 ) -> list[ContractWarning]:
-    """W-CONFIG-IGNORED, W-DIM-IGNORED and W-NEGATION for a schema-valid body, in that order."""
+    """W-CONFIG-IGNORED, W-DIM-IGNORED, W-SEED-LEGACY and W-NEGATION for a schema-valid body, in order."""
     found: list[ContractWarning] = []
     config = doc.get("imageGenerationConfig")
     if config is not None and task.config_ignored:
         found.append(
             ContractWarning("W-CONFIG-IGNORED", "#/imageGenerationConfig", warning("W-CONFIG-IGNORED"))
         )
-    elif config is not None and task.dims_ignored:
-        found += _dims_ignored(config, task, images)
+    elif config is not None:
+        if task.dims_ignored:
+            found += _dims_ignored(config, task, spec, images)
+        found += _legacy_seed(config, spec)
     found += _negations(doc[task.params_key], task.params_key)
     return found
 
 
+def _legacy_seed(config: dict[str, Any], spec: ModelSpec) -> list[ContractWarning]:
+    seed = config.get("seed")
+    legacy_max = spec.legacy_seed_max
+    if legacy_max is None or seed is None or seed <= legacy_max:
+        return []
+    message = warning("W-SEED-LEGACY", seed=seed, legacy_max=legacy_max)
+    return [ContractWarning("W-SEED-LEGACY", "#/imageGenerationConfig/seed", message)]
+
+
 def _dims_ignored(
-    config: dict[str, Any], task: TaskSpec, images: Mapping[str, InputImage]
+    config: dict[str, Any], task: TaskSpec, spec: ModelSpec, images: Mapping[str, InputImage]
 ) -> list[ContractWarning]:
     assert task.output_from is not None
+    if spec.titan_sizes is not None:
+        pair = (config.get("width", spec.defaults.width), config.get("height", spec.defaults.height))
+        if pair not in spec.titan_sizes:
+            return []  # not ignored: Titan rejects the pair (SEM-SIZE-TITAN)
     image = images.get("#/" + "/".join(task.output_from))
     size = str(image.size) if image is not None else "(undecoded)"
     return [

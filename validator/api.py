@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from validator._build import build_request, plain_report
 from validator._headers import check_headers
-from validator._parse import normalise_object, parse_body, parse_body_quick
-from validator._render import schema_message
+from validator._parse import normalise_object, parse_body
+from validator._render import schema_message, semantic_message
 from validator._resolve import SERVED_IDS, resolve_model_id
-from validator._schema import TASKS, SchemaResult, check_schema
+from validator._schema import check_schema
 from validator._semantic import check_semantic
 from validator._warnings import body_warnings
 from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 _DEFAULT_MODEL = ModelId.NOVA_CANVAS.value
-_NO_SCHEMA = SchemaResult(None, [], -1)  # placeholder when the body did not parse; never mutated
 #: Canonical model id string → its spec, for the common call's shortcut past id resolution.
 _CANONICAL: Final[Mapping[str, ModelSpec]] = MappingProxyType({m.value: s for m, s in MODEL_SPECS.items()})
 
@@ -46,9 +45,12 @@ def _rejected(
     message: str,
     errors: tuple[ContractError, ...],
     warnings: tuple[ContractWarning, ...] = (),
+    document: dict[str, Any] | None = None,
 ) -> RequestReport:
     error = BedrockError(exception="ValidationException", status=400, message=message)
-    return RequestReport(model=model, error=error, errors=errors, warnings=warnings, request=None)
+    return RequestReport(
+        model=model, error=error, errors=errors, warnings=warnings, request=None, document=document
+    )
 
 
 def _spec(model: object) -> ModelSpec | None:
@@ -56,40 +58,11 @@ def _spec(model: object) -> ModelSpec | None:
     return MODEL_SPECS[served] if served is not None else None
 
 
-def _parse(body: object) -> tuple[dict[str, Any] | None, str, int]:
-    """Step 9: the parsed body or why it is Malformed, and the colon count (see `parse_body_quick`)."""
-    if type(body) is bytes or isinstance(body, bytearray | memoryview | str):
-        return parse_body_quick(body)
-    doc, reason = normalise_object(body)
-    return doc, reason, -1
-
-
-def _parse_and_check(body: object, spec: ModelSpec) -> tuple[dict[str, Any] | None, str, SchemaResult]:
-    """Steps 9 and 10: the parsed body (or why it is Malformed) and the schema result."""
-    doc, reason, colons = _parse(body)
-    if doc is None:
-        return None, reason, _NO_SCHEMA
-    return _check(body, doc, colons, spec)
-
-
-def _check(
-    body: object,
-    doc: dict[str, Any],
-    colons: int,
-    spec: ModelSpec,
-    verdict: tuple[int, bool] | None = None,
-) -> tuple[dict[str, Any] | None, str, SchemaResult]:
-    """Step 10; first a strict re-parse when the colon count shows the quick parse may have merged keys."""
-    result = check_schema(doc, spec, verdict)
-    if colons >= 0 and colons != result.members:
-        # A ':' inside a string, or a duplicate key that the quick parse merged away: parse strictly.
-        assert isinstance(body, bytes | bytearray | memoryview | str)
-        strict, reason = parse_body(body)
-        if strict is None:
-            return None, reason, _NO_SCHEMA
-        result = check_schema(strict, spec)
-        doc = strict
-    return doc, "", result
+def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
+    """Step 9: the parsed body, or why it is Malformed."""
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        return parse_body(body)
+    return normalise_object(body)
 
 
 def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestReport:
@@ -102,31 +75,23 @@ def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestRe
 
 
 def _validate(body: object, spec: ModelSpec) -> RequestReport:
-    doc, reason, colons = parse_body_quick(body) if type(body) is bytes else _parse(body)
+    doc, reason = _parse(body)
     if doc is None:
         return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
-    # The common case first: the compiled pass (validator._fast) vouches for every stage of a plain body.
-    task_type = doc.get("taskType")
-    entry = TASKS[spec.model].get(task_type) if type(task_type) is str else None
-    verdict = None
-    if entry is not None:
-        verdict = entry[1](doc)
-        if verdict[1] and (colons < 0 or colons == verdict[0]):
-            return plain_report(doc, entry[0], spec)
-    doc, reason, (task, schema_errors, _, plain) = _check(body, doc, colons, spec, verdict)
-    if plain:  # after a strict re-parse
-        assert doc is not None and task is not None
+    task, schema_errors, plain = check_schema(doc, spec)
+    if plain:  # the compiled pass (validator._fast) vouches for every stage of a plain body
+        assert task is not None
         return plain_report(doc, task, spec)
-    if doc is None:
-        return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
     if schema_errors or task is None:
-        return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors))
+        return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors), document=doc)
     result = check_semantic(doc, task, spec)
-    warnings = tuple(body_warnings(doc, task, result.images))
+    warnings = tuple(body_warnings(doc, task, spec, result.images))
     if result.errors:
-        return _rejected(spec.model, result.errors[0].text, result.errors, warnings)
+        return _rejected(spec.model, semantic_message(result.errors[0]), result.errors, warnings, doc)
     request = build_request(doc, task, spec, result.images)
-    return RequestReport(model=spec.model, error=None, errors=(), warnings=warnings, request=request)
+    return RequestReport(
+        model=spec.model, error=None, errors=(), warnings=warnings, request=request, document=doc
+    )
 
 
 def _body_size(body: object) -> int:
@@ -192,7 +157,7 @@ def validate_request(
     if not header_warnings:
         return report
     warnings = header_warnings + report.warnings
-    return RequestReport(report.model, report.error, report.errors, warnings, report.request)
+    return RequestReport(report.model, report.error, report.errors, warnings, report.request, report.document)
 
 
 def iter_request_errors(
@@ -222,9 +187,12 @@ def is_valid_request(
     if rejection is not None or model is None:
         return False
     spec = MODEL_SPECS[model]
-    doc, _, (task, schema_errors, _, plain) = _parse_and_check(body, spec)
+    doc, _ = _parse(body)
+    if doc is None:
+        return False
+    task, schema_errors, plain = check_schema(doc, spec)
     if plain:
         return True
-    if doc is None or schema_errors or task is None:
+    if schema_errors or task is None:
         return False
     return not check_semantic(doc, task, spec).errors

@@ -99,8 +99,10 @@ TITAN_SIZES: Final[tuple[tuple[int, int], ...]] = (
     (1152, 640), (1173, 640),
 )  # fmt: skip
 
-_NOVA_SEED_MAX: Final = "858993459"  # D1
-_TITAN_SEED_MAX: Final = "2147483646"  # D1
+_SEED_MAX: Final = "2147483646"  # both models (D1 in docs/CONTRACT.md §10)
+#: Nova seeds above this are accepted but draw W-SEED-LEGACY: earlier revisions of the Nova API, AWS's SDK
+#: examples and AWS's Nova MCP server cap the seed here (D1).
+NOVA_LEGACY_SEED_MAX: Final = 858_993_459
 
 
 # --- field builders ---
@@ -139,7 +141,10 @@ def _config(seed_max: str, defaults: ImageGenerationConfig) -> Field:
         _enum("quality", Quality, default=defaults.quality),
         _number("cfgScale", "1.1", "10", defaults.cfg_scale),
         Field(
-            "numberOfImages", Kind.INTEGER, minimum=Limit("1"), maximum=Limit("5"),
+            "numberOfImages",
+            Kind.INTEGER,
+            minimum=Limit("1"),
+            maximum=Limit("5"),
             default=defaults.number_of_images,
         ),
         Field("seed", Kind.INTEGER, minimum=Limit("0"), maximum=Limit(seed_max), default=defaults.seed),
@@ -295,16 +300,19 @@ def _params(model: ModelId, task: TaskType, text_max: int) -> Field:
 
 def _rules(model: ModelId, task: TaskType) -> tuple[str, ...]:
     """The §7.3 rules of a task, in table order (image rules always run last, per image field)."""
-    if task is TaskType.VIRTUAL_TRY_ON:
-        return ("SEM-VTO-MASK-MISSING", "SEM-VTO-MASK-STRAY")
-    if task in (TaskType.INPAINTING, TaskType.OUTPAINTING):
-        return _MASK_RULES
     rules: tuple[str, ...] = ()
-    if task is TaskType.TEXT_IMAGE and model is not ModelId.TITAN_V1:
+    if task is TaskType.VIRTUAL_TRY_ON:
+        rules = ("SEM-VTO-MASK-MISSING", "SEM-VTO-MASK-STRAY")
+    elif task in (TaskType.INPAINTING, TaskType.OUTPAINTING):
+        rules = _MASK_RULES
+    elif task is TaskType.TEXT_IMAGE and model is not ModelId.TITAN_V1:
         rules = ("SEM-CONTROL-NO-IMAGE",)
-    if task in (TaskType.TEXT_IMAGE, TaskType.COLOR_GUIDED_GENERATION, TaskType.IMAGE_VARIATION):
-        size_rules = _SIZE_RULES[-1:] if model.is_titan else _SIZE_RULES[:-1]
-        rules += size_rules
+    if model.is_titan:
+        # Titan checks the effective width/height pair on every task, the editing tasks and background
+        # removal included, although those then ignore a valid pair (D37).
+        rules += _SIZE_RULES[-1:]
+    elif task in (TaskType.TEXT_IMAGE, TaskType.COLOR_GUIDED_GENERATION, TaskType.IMAGE_VARIATION):
+        rules += _SIZE_RULES[:-1]
     return rules
 
 
@@ -368,7 +376,7 @@ def _model_spec(model: ModelId) -> ModelSpec:
     text_max = 512 if titan else 1024  # §3.3, §3.4
     tasks = _TASKS[model]
     task_field = Field("taskType", Kind.ENUM, required=True, enum=tuple(t.value for t in tasks))
-    config = _config(_TITAN_SEED_MAX if titan else _NOVA_SEED_MAX, defaults)
+    config = _config(_SEED_MAX, defaults)
     specs = {t: _task_spec(model, t, task_field, config, text_max) for t in tasks}
     root_keys = frozenset({"taskType", "imageGenerationConfig", *(s.params_key for s in specs.values())})
     return ModelSpec(
@@ -382,6 +390,7 @@ def _model_spec(model: ModelId) -> ModelSpec:
         nova_output=None if titan else NOVA_OUTPUT,
         nova_input=None if titan else NOVA_INPUT,
         titan_input_max_side=TITAN_INPUT_MAX_SIDE if titan else None,
+        legacy_seed_max=None if titan else NOVA_LEGACY_SEED_MAX,
     )
 
 

@@ -32,7 +32,7 @@ from typing import TypeVar
 import numpy as np
 from flask import Response
 
-from emulator.hooks import Call, SuccessBody
+from emulator.call import Call, SuccessBody
 from emulator.ui import thumbs
 from validator import messages
 from validator.types import InputImage
@@ -347,14 +347,14 @@ def build_entry(
         "latency_ms": latency_ms,
         "invocation_id": call.invocation_id,
         "attempt": call.attempt,
-        "auth": call.extra.get("auth"),
+        "auth": call.auth,
         "headers": recorded_headers(call.headers),
         "request": request_view(call, cap),
         "validation": validation_view(call),
         "response": view,
         "cache_hit": call.cache_hit,
-        "rules": call.extra.get("testdouble.fired", []),
-        "fault": call.extra.get("testdouble.fault"),
+        "rules": call.rules_fired,
+        "fault": call.fault,
         "worker_pid": os.getpid(),  # which server process answered (several with --workers)
     }
     entry = fit_entry(entry)

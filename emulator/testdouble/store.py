@@ -26,12 +26,11 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emulator.after_response import AfterResponse
 from emulator.testdouble.config import MEMORY, TestDoubleConfig
 from emulator.testdouble.filters import ContentFilters, filters_from_json
 from emulator.testdouble.rules import Action, Rule, parse_rule, rule_rng
@@ -110,9 +109,8 @@ class RawJournalPage:
 class Store:
     """The shared state of one emulator server (see the module docstring)."""
 
-    def __init__(self, config: TestDoubleConfig, after: AfterResponse | None = None) -> None:
+    def __init__(self, config: TestDoubleConfig) -> None:
         self._config = config
-        self._after = after  # where `after_response` tasks run; None: they run at once
         self._memory = config.state_path == MEMORY
         self._local = threading.local()
         # Memory mode shares one connection, so its users take turns; file mode has one connection per thread.
@@ -264,7 +262,6 @@ class Store:
 
     def reset(self) -> None:
         """Back to the start state: configured rules, filters and lifecycle; counters and journal empty."""
-        self._settle()
         with self._tx() as conn:
             self._load_start_state(conn, clear_journal=True)
 
@@ -294,19 +291,6 @@ class Store:
         return action, (action.delay_s(rng) if action is not None else 0.0)
 
     # --- journal ---------------------------------------------------------------------------------------
-
-    def after_response(self, task: Callable[[], object]) -> None:
-        """Run `task` (a journal write) once the response is on its way (`emulator.after_response`); every
-        journal read and reset waits for it first, in every worker."""
-        if self._after is None:
-            task()
-        else:
-            self._after.submit(task)
-
-    def _settle(self) -> None:
-        """Wait for journal writes of responses already sent, in every worker (see `after_response`)."""
-        if self._after is not None:
-            self._after.settle()
 
     def record(self, columns: Mapping[str, object], entry: Mapping[str, object]) -> int:
         """Append one journal entry (one short insert); prune by count and by bytes now and then."""
@@ -352,7 +336,6 @@ class Store:
         Integers beyond SQLite's range are answered as their meaning implies rather than overflowing: such a
         filter value matches nothing, and `since_id`, `limit` and `offset` are clamped to the range.
         """
-        self._settle()
         where, params = ["1 = 1"], []
         for name, value in query.filters.items():
             if name not in JOURNAL_FILTERS:
@@ -389,7 +372,6 @@ class Store:
 
     def journal_entry(self, entry_id: int) -> dict[str, object] | None:
         """One entry by id."""
-        self._settle()
         if not _fits(entry_id):
             return None
         with self._read() as conn:
@@ -398,7 +380,6 @@ class Store:
 
     def clear_journal(self) -> int:
         """Delete every journal entry; returns how many there were."""
-        self._settle()
         with self._read() as conn:
             return int(conn.execute("DELETE FROM journal").rowcount)
 

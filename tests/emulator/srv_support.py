@@ -10,8 +10,9 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.test import TestResponse
 
-from emulator.hooks import Call, NoHooks
-from emulator.routes import STATE_KEY
+from emulator.call import Call
+from emulator.hooks import NoHooks
+from emulator.state import STATE_KEY
 from validator import messages
 from validator.report import BedrockError
 from validator.types import InvokeRequest
@@ -63,7 +64,8 @@ def with_hooks(app: Flask, hooks: Any) -> Flask:
 
 
 def assert_error(response: TestResponse, name: str, status: int, message: str) -> None:
-    """Status, x-amzn-ErrorType, content type, request id and the exact compact body of §2.8."""
+    """Status, x-amzn-ErrorType, content type, request id and the exact compact body of an error
+    (docs/CONTRACT.md §2.8)."""
     assert response.status_code == status
     assert response.headers["x-amzn-ErrorType"] == name + messages.ERROR_TYPE_SUFFIX
     assert response.headers["Content-Type"] == "application/json"

@@ -59,7 +59,7 @@ def test_forms_are_recorded_by_default(header: str | None, record: dict[str, str
     client = with_hooks(create_app(EmulatorConfig(access_log=False)), hooks).test_client()
     headers = {"Authorization": header} if header else {}
     assert client.post(NOVA_PATH, data=TEXT_IMAGE, headers=headers).status_code == 200
-    assert hooks.calls[0].extra["auth"] == record
+    assert hooks.calls[0].auth == record
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""The §2.4 pipeline and its seam: hook call points and order, hook errors, output moderation (§8.3), the
-response cache (hooks still run on every request), and unexpected exceptions as JSON 500s."""
+"""The InvokeModel pipeline (docs/CONTRACT.md §2.4) and its seam: hook call points and order, hook errors,
+output moderation (docs/CONTRACT.md §8.3), the response cache (hooks still run on every request), and
+unexpected exceptions as JSON 500s."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 
 from emulator import EmulatorConfig, create_app
-from emulator.errors import CATALOGUE
+from emulator.errors import STATUS, bedrock_error
 from emulator.generators import MaskPromptError
 from validator import messages
 from validator.report import BedrockError
@@ -38,7 +39,7 @@ def test_hooks_run_in_order_and_see_the_call(app: Flask) -> None:
     )  # fmt: skip
     assert call.request_id == response.headers["x-amzn-RequestId"]
     assert (call.attempt, call.images_returned, call.error, call.body) == (2, 3, None, TEXT_IMAGE)
-    assert call.extra["auth"] == {"form": "none"}
+    assert call.auth == {"form": "none"}
 
 
 @pytest.mark.parametrize(
@@ -67,7 +68,7 @@ def test_after_parse_is_skipped_for_unparseable_bodies(app: Flask) -> None:
 
 
 def test_after_parse_fault_wins_over_schema_errors(app: Flask) -> None:
-    """Body-matching faults are evaluated after step 9, before the schema stage (§2.4)."""
+    """Body-matching faults are evaluated after step 9, before the schema stage (docs/CONTRACT.md §2.4)."""
     hooks = RecordingHooks(after_parse=error("ThrottlingException"))
     response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b'{"taskType":"NOPE"}')
     assert_error(response, "ThrottlingException", 429, "injected")
@@ -131,7 +132,7 @@ def test_mask_prompt_failure(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Non
     def refuse(*args: object, **kwargs: object) -> None:
         raise MaskPromptError("nothing selected")
 
-    monkeypatch.setattr("emulator.routes.generate", refuse)
+    monkeypatch.setattr("emulator.pipeline.generate", refuse)
     response = app.test_client().post(NOVA_PATH, data=TEXT_IMAGE)
     assert_error(response, "ValidationException", 400, messages.MASK_PROMPT_FAILED)
 
@@ -173,7 +174,8 @@ def test_fault_rules_of_the_test_double(client: FlaskClient, name: str) -> None:
 
 
 def test_latency_header_includes_injected_latency(client: FlaskClient) -> None:
-    """X-Amzn-Bedrock-Invocation-Latency is the real elapsed time, injected latency included (§2.7, §8.7)."""
+    """X-Amzn-Bedrock-Invocation-Latency is the real elapsed time, injected latency included
+    (docs/CONTRACT.md §2.7, §8.7)."""
     assert client.post("/_emulator/rules", json={"action": {"latency_ms": 150}}).status_code == 201
     response = client.post(NOVA_PATH, data=TEXT_IMAGE)
     assert response.status_code == 200
@@ -182,6 +184,7 @@ def test_latency_header_includes_injected_latency(client: FlaskClient) -> None:
 
 def test_catalogue_statuses_match_the_contract() -> None:
     for name, status in messages.EXCEPTION_STATUS.items():
-        assert (CATALOGUE[name].status_code, CATALOGUE[name].error_type) == (status, name)
+        default = messages.DEFAULT_EXCEPTION_MESSAGE.get(name, "")
+        assert bedrock_error(name) == BedrockError(name, status, default)
     auth = ["MissingAuthenticationTokenException", "InvalidSignatureException", "UnrecognizedClientException"]
-    assert [CATALOGUE[name].status_code for name in auth] == [403, 403, 403]
+    assert [STATUS[name] for name in auth] == [403, 403, 403]

@@ -1,5 +1,6 @@
-"""Routing on the raw path (CONTRACT.md §2.2), response headers (§2.7, §2.8) and the §2.4 order, through the
-werkzeug test client (which, unlike Granian, supplies the raw URI as RAW_URI/REQUEST_URI)."""
+"""Routing on the raw path (docs/CONTRACT.md §2.2), response headers (§2.7, §2.8) and the order of checks
+(§2.4), through the werkzeug test client (which, unlike Granian, supplies the raw URI as
+RAW_URI/REQUEST_URI)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from flask.testing import FlaskClient
 from srv_support import NOVA_PATH, TEXT_IMAGE, assert_error
 
 from emulator import EmulatorConfig, create_app
-from emulator.routes import parse_route, raw_request_path
+from emulator.routes import parse_route
+from emulator.wire import raw_request_path
 from validator import messages
 
 ARN = "arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-canvas-v1%3A0"

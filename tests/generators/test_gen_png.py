@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from emulator.generators import encode_png
-from emulator.generators._deflate import (
+from emulator.generators._strip_join import (
     DYNAMIC_BLOCK,
     MAX_HEADER_BYTES,
     adler32_combine,
@@ -55,7 +55,7 @@ def test_rejects_other_layouts(bad: np.ndarray) -> None:
         encode_png(bad)
 
 
-# --- tall pictures: encoded in strips, joined into one stream (png.py) ----------------------------------
+# --- tall pictures: encoded in strips, joined into one stream (_strip_join.py) ---------------------------
 
 
 def _smooth(height: int, width: int, channels: int, seed: int) -> np.ndarray:

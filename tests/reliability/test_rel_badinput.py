@@ -129,11 +129,11 @@ def schema(*violations: str) -> str:
 NUMBER_CASES = {
     "seed-2^31": (
         b'"seed":2147483648',
-        schema("#/imageGenerationConfig/seed: 2147483648 is not less or equal to 858993459"),
+        schema("#/imageGenerationConfig/seed: 2147483648 is not less or equal to 2147483646"),
     ),
     "seed-2^64": (
         b'"seed":18446744073709551616',
-        schema("#/imageGenerationConfig/seed: 18446744073709551616 is not less or equal to 858993459"),
+        schema("#/imageGenerationConfig/seed: 18446744073709551616 is not less or equal to 2147483646"),
     ),
     "seed-negative-huge": (
         b'"seed":-99999999999999999999',
@@ -178,7 +178,7 @@ def test_numbers(server: Server, fragment: bytes, message: str) -> None:
 def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: Server) -> None:
     """§7.1: a larger integer is a BigInteger and fails on range. Python refuses ints over 4300 digits."""
     digits = "9" * 5000
-    message = schema(f"#/imageGenerationConfig/seed: {digits} is not less or equal to 858993459")
+    message = schema(f"#/imageGenerationConfig/seed: {digits} is not less or equal to 2147483646")
     expect(post(server, CONFIG % f'"seed":{digits}'.encode()), message)
 
 
@@ -566,7 +566,7 @@ def test_body_shorter_than_content_length_is_not_served(server: Server) -> None:
     "processed as if complete. Granian's wsgi.input.read(n) ends such a stream exactly like a complete one "
     "(the bytes that arrived, then b'', no exception, no flag); only read() without a size reports it (b''), "
     "and that buffers the whole body unbounded, defeating the 25 MB limit. Bodies shorter than their "
-    "Content-Length are refused (emulator/routes.py read_body)",
+    "Content-Length are refused (emulator/wire.py read_body)",
 )
 def test_chunked_body_cut_off_is_not_served(server: Server) -> None:
     """A 0x1000-byte chunk announced, the complete JSON request sent, then close: no 200 for a partial body."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from emulator import routes
+from emulator import pipeline
 from emulator.generators import GeneratedImages
 from emulator.testdouble import journal_entry
 from emulator.testdouble.journal_entry import THUMB_SIDE, ResponseSummaries
@@ -34,8 +34,8 @@ def test_spans_give_the_same_view_as_parsing(
 ) -> None:
     pngs = (b"\x89PNG" + b"a" * 300, b"\x89PNG" + b"b" * 40, b"\x89PNG" + b"c" * 2000)
     kept = tuple(png for index, png in enumerate(pngs) if index not in blocked)
-    monkeypatch.setattr(routes, "generate", lambda req, skip, caption: GeneratedImages(kept, mask))
-    success = routes._render_success(_request(3), blocked, caption=True)
+    monkeypatch.setattr(pipeline, "generate", lambda req, skip, caption: GeneratedImages(kept, mask))
+    success = pipeline.render_success(_request(3), blocked, caption=True)
     data = json.loads(success.body)
     assert [bytes(view).decode() for view in success.image_views()] == data["images"]
     assert (success.mask_view() is None) == (mask is None) == ("maskImage" not in data)
@@ -48,9 +48,9 @@ def test_spans_give_the_same_view_as_parsing(
 
 def test_digests_are_computed_once_per_body(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        routes, "generate", lambda req, skip, caption: GeneratedImages((b"x" * 99, b"y"), b"z")
+        pipeline, "generate", lambda req, skip, caption: GeneratedImages((b"x" * 99, b"y"), b"z")
     )
-    success = routes._render_success(_request(2), frozenset(), caption=True)
+    success = pipeline.render_success(_request(2), frozenset(), caption=True)
     hashed: list[int] = []
     sha256 = hashlib.sha256
 

@@ -16,11 +16,11 @@ from validator.messages import MALFORMED, MALFORMED_PREFIX, MALFORMED_SUFFIX
 VALID = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a lighthouse without a keeper"}}'
 SEED_TOO_BIG = (
     b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a cat","negativeText":""},'
-    b'"imageGenerationConfig":{"seed":858993460}}'
+    b'"imageGenerationConfig":{"seed":2147483647}}'
 )
 SEED_MESSAGE = (
     "Malformed input request: #/textToImageParams/negativeText: expected minLength: 1, actual: 0, "
-    "#/imageGenerationConfig/seed: 858993460 is not less or equal to 858993459, "
+    "#/imageGenerationConfig/seed: 2147483647 is not less or equal to 2147483646, "
     "please reformat your input and try again."
 )
 
@@ -51,7 +51,7 @@ def test_invalid_file_prints_bedrock_error_and_every_violation(
     assert f"  ValidationException (400): {SEED_MESSAGE}" in out
     assert "  error #/textToImageParams/negativeText [minLength]: expected minLength: 1, actual: 0" in out
     assert (
-        "  error #/imageGenerationConfig/seed [maximum]: 858993460 is not less or equal to 858993459" in out
+        "  error #/imageGenerationConfig/seed [maximum]: 2147483647 is not less or equal to 2147483646" in out
     )
 
 

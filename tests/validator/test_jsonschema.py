@@ -94,7 +94,7 @@ def test_every_object_is_closed(model: ModelId, task: TaskType) -> None:
 def test_types_limits_and_pattern_come_from_the_spec() -> None:
     nova = json_schema(ModelId.NOVA_CANVAS, TaskType.COLOR_GUIDED_GENERATION)
     config = nova["properties"]["imageGenerationConfig"]["properties"]
-    assert config["seed"] == {"type": "integer", "minimum": 0, "maximum": 858993459, "default": 12}
+    assert config["seed"] == {"type": "integer", "minimum": 0, "maximum": 2147483646, "default": 12}
     assert config["cfgScale"]["type"] == "number" and config["cfgScale"]["minimum"] == 1.1
     assert config["quality"]["enum"] == ["standard", "premium"]
     params = nova["properties"]["colorGuidedGenerationParams"]

@@ -46,7 +46,7 @@ TABLE = [
     (with_config(width="1"), NOVA, [f"{GC}/width: expected type: Integer, found: String"]),
     (with_config(quality="hd"), NOVA, [f"{GC}/quality: hd is not a valid enum value"]),
     (with_config(cfgScale=Decimal("1.0")), NOVA, [f"{GC}/cfgScale: 1.0 is not greater or equal to 1.1"]),
-    (with_config(seed=858993460), NOVA, [f"{GC}/seed: 858993460 is not less or equal to 858993459"]),
+    (with_config(seed=2147483647), NOVA, [f"{GC}/seed: 2147483647 is not less or equal to 2147483646"]),
     (with_config(seed=2147483647), T2, [f"{GC}/seed: 2147483647 is not less or equal to 2147483646"]),
     (with_config(seed=2147483647), T1, [f"{GC}/seed: 2147483647 is not less or equal to 2147483646"]),
     (

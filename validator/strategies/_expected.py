@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from validator._render import detail, semantic
+from validator._render import WHOLE_MESSAGE_RULES, detail, semantic
 from validator.messages import MALFORMED_PREFIX, MALFORMED_SUFFIX
 from validator.report import BedrockError
 
@@ -31,8 +31,11 @@ def schema_errors(violations: Sequence[Violation]) -> BedrockError:
 
 
 def semantic_error(pointer: str, rule: str, **parts: object) -> BedrockError:
-    """The error for one §7.3 semantic rule."""
-    return BedrockError("ValidationException", 400, f"{pointer}: {semantic(rule, **parts)}")
+    """The error for one semantic rule (docs/CONTRACT.md §7.3): `<pointer>: <detail>`, or the detail alone
+    where it is Bedrock's own whole message."""
+    text = semantic(rule, **parts)
+    message = text if rule in WHOLE_MESSAGE_RULES else f"{pointer}: {text}"
+    return BedrockError("ValidationException", 400, message)
 
 
 def java_type(value: Any) -> str:

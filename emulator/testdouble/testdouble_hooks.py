@@ -2,20 +2,22 @@
 
 Rules are evaluated in creation order. Added latency and stalls of every firing rule add up; the first
 rule that fires an error or a connection fault ends evaluation. Rules that match on the body run in
-`after_parse` (after §2.4 step 9, so never for a malformed body), the rest in `before_body` (after step 6).
-Errors are answered at once; connection faults are remembered on the call and applied in `finalize`,
+`after_parse` (once the body parsed, so never for a malformed body), the rest in `before_body`. Errors are
+answered at once; a connection fault is recorded on the call (`Call.fault`) and applied in `finalize`,
 after the journal entry is written, to the response the pipeline produced.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 
 from flask import Response
 
-from emulator.hooks import Call
+from emulator.call import Call
 from emulator.testdouble import faults, lifecycle
 from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.journal_entry import ResponseSummaries, build_entry
@@ -26,34 +28,42 @@ from validator.types import InvokeRequest
 
 logger = logging.getLogger("nova_canvas_emulator")
 
-SNAPSHOT = "testdouble.snapshot"
-FAULT = "testdouble.fault"
-FIRED = "testdouble.fired"
-
 
 class TestDoubleHooks:
-    """Hooks backed by a `Store`; safe to call from many threads and processes at once."""
+    """Hooks backed by a `Store`; safe to call from many threads and processes at once.
+
+    With `journal=False` (the control API, the journal's only reader, is switched off) no entry is written.
+    """
 
     __test__ = False  # not a pytest test class
 
     def __init__(
-        self, store: Store, config: TestDoubleConfig, sleep: Callable[[float], None] = time.sleep
+        self,
+        store: Store,
+        config: TestDoubleConfig,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        journal: bool = True,
     ) -> None:
         self._store = store
         self._config = config
         self._sleep = sleep
+        self._journal = journal
         self._summaries = ResponseSummaries(config.journal_image_cap)
+        # The state each call in flight sees, taken at its first hook; an entry goes with its call.
+        self._snapshots: weakref.WeakKeyDictionary[Call, Snapshot] = weakref.WeakKeyDictionary()
+        self._snapshots_lock = threading.Lock()
 
     def _snapshot(self, call: Call) -> Snapshot:
         """One consistent view of the state for the whole request."""
-        snap = call.extra.get(SNAPSHOT)
-        if not isinstance(snap, Snapshot):
-            snap = self._store.snapshot()
-            call.extra[SNAPSHOT] = snap
-        return snap
+        with self._snapshots_lock:
+            snap = self._snapshots.get(call)
+            if snap is None:
+                snap = self._snapshots[call] = self._store.snapshot()
+            return snap
 
     def lifecycle(self, call: Call) -> BedrockError | None:
-        """§2.4 step 5: Legacy/EOL simulation."""
+        """A Legacy or end-of-life model answers 404 (simulated lifecycle)."""
         return lifecycle.check(self._snapshot(call).lifecycle, call.model)
 
     def before_body(self, call: Call) -> BedrockError | None:
@@ -71,18 +81,22 @@ class TestDoubleHooks:
         return self._run_rules(call, rules, facts)
 
     def moderate_input(self, call: Call, request: InvokeRequest) -> BedrockError | None:
-        """§2.4 step 12: blocked words, blocked images, mask-prompt failures."""
+        """Input moderation: blocked words, blocked images, mask-prompt failures."""
         return self._snapshot(call).filters.moderate(request)
 
     def blocked_images(self, call: Call, request: InvokeRequest) -> frozenset[int]:
-        """§8.3: the indices output moderation drops."""
+        """The image indices output moderation drops (docs/CONTRACT.md §8.3)."""
         return self._snapshot(call).filters.blocked_indices(request, self._config.seed)
 
     def finalize(self, call: Call, response: Response) -> Response:
         """Journal the call, then turn the response into the connection fault a rule chose, if any."""
-        latency_ms = int((time.monotonic() - call.started) * 1000)
-
-        def journal() -> None:
+        with self._snapshots_lock:
+            self._snapshots.pop(call, None)
+        if self._journal:
+            # Written before the response leaves, so a journal read that follows it finds the entry (in any
+            # worker). Deferring the write to after the response saved 4-10% of a request in the server
+            # bench, too little to be worth a writer thread and cross-worker pending counters.
+            latency_ms = int((time.monotonic() - call.started) * 1000)
             try:
                 columns, entry = build_entry(
                     call, response, self._summaries, self._config.journal_image_cap, latency_ms
@@ -90,10 +104,7 @@ class TestDoubleHooks:
                 self._store.record(columns, entry)
             except Exception:  # the journal must never turn a Bedrock answer into a different one
                 logger.exception("could not journal request %s", call.request_id)
-
-        self._store.after_response(journal)  # journal reads wait for it; the response need not
-        fault = call.extra.get(FAULT)
-        return faults.apply(fault, response) if isinstance(fault, str) else response
+        return faults.apply(call.fault, response) if call.fault is not None else response
 
     @staticmethod
     def _facts(call: Call, task: str | None = None, prompt: str | None = None) -> Facts:
@@ -101,10 +112,9 @@ class TestDoubleHooks:
         return Facts(model, call.operation, call.attempt, call.headers, task, prompt)
 
     def _run_rules(self, call: Call, rules: list[Rule], facts: Facts) -> BedrockError | None:
-        if call.extra.get(FAULT) is not None:
+        if call.fault is not None:
             return None  # a connection fault was already chosen for this request
         delay, result = 0.0, None
-        fired: list[int | None] = call.extra.setdefault(FIRED, [])  # type: ignore[assignment]
         for rule in rules:
             if not rule.match.matches(facts):
                 continue
@@ -113,13 +123,13 @@ class TestDoubleHooks:
             action, added = self._store.fire(rule, key)
             if action is None:
                 continue
-            fired.append(rule.id)
+            call.rules_fired.append(rule.id)
             delay += added
             if action.terminal:
                 if action.kind == ERROR:
                     result = action.error()
                 else:
-                    call.extra[FAULT] = action.kind
+                    call.fault = action.kind
                 break
         if delay > 0:
             self._sleep(delay)
