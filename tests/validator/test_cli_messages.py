@@ -15,7 +15,10 @@ from validator.messages import MALFORMED
 
 VALID = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a lighthouse"}}'
 NEGATION = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a lighthouse without a keeper"}}'
-LEGACY_SEED = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a cat"},"imageGenerationConfig":{"seed":2000000000}}'
+LEGACY_SEED = (
+    b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a cat"},'
+    b'"imageGenerationConfig":{"seed":2000000000}}'
+)
 
 NOT_JSON = [
     # A trailing comma: the comma's own position.
