@@ -1,4 +1,6 @@
-"""Hypothesis strategies for InvokeModel request bodies, built from `validator.spec` (CONTRACT.md §3-§5).
+"""Hypothesis strategies for InvokeModel request bodies, built from `validator.spec` (docs/CONTRACT.md §3-§5).
+
+Hypothesis is an optional extra: `pip install 'nova-canvas-emulator[strategies]'`.
 
 * `valid_requests(model, task)`: bodies Bedrock accepts, with real small PNG/JPEG images and pure black and
   white masks at sizes legal for the model (encoded once and cached, so drawing is fast).
@@ -18,6 +20,14 @@ same copy the semantic stage reads.
 Layout: `_valid` draws valid bodies field by field, `_images` encodes the small images, `_schema_mutations`
 and `_semantic_mutations` break one thing each, `_invalid` picks the mutation, `_expected` words the error.
 """
+
+try:
+    import hypothesis  # noqa: F401  # the one dependency the rest of the validator does without
+except ImportError as exc:
+    raise ImportError(
+        "validator.strategies needs Hypothesis, which is an optional extra: "
+        "pip install 'nova-canvas-emulator[strategies]'"
+    ) from exc
 
 from validator.strategies._common import Body
 from validator.strategies._images import encoded_image
