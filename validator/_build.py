@@ -1,4 +1,4 @@
-"""Build the typed, defaulted `InvokeRequest` from a valid body (CONTRACT.md §4, §8.1, D5-D8, D22, D25).
+"""Build the typed, defaulted `InvokeRequest` from a valid body (docs/CONTRACT.md §4, §8.1, D5-D8, D22, D25).
 
 Runs only after the schema and semantic stages passed; defaults come from the `validator.spec` fields.
 """
@@ -71,7 +71,7 @@ def _by_value(enum_type: type[E]) -> Mapping[str, E]:
     return MappingProxyType({member.value: member for member in members})
 
 
-#: Per model, imageGenerationConfig's wire keys → defaults (§8.1), from the spec.
+#: Per model, imageGenerationConfig's wire keys → defaults (docs/CONTRACT.md §8.1), from the spec.
 _CONFIG_DEFAULTS: Final[Mapping[ModelId, Mapping[str, Any]]] = MappingProxyType(
     {
         model: MappingProxyType(
@@ -101,9 +101,10 @@ def _float(value: object) -> float:
 
 def _config(doc: Json, task: TaskSpec, spec: ModelSpec) -> ImageGenerationConfig:
     defaults = _CONFIG_DEFAULTS[spec.model]
-    sent = None if task.config_ignored else doc.get("imageGenerationConfig")  # D8: ignored entirely
+    # BACKGROUND_REMOVAL ignores the whole config (docs/CONTRACT.md D8).
+    sent = None if task.config_ignored else doc.get("imageGenerationConfig")
     merged: Mapping[str, Any] = defaults if not sent else {**defaults, **sent}
-    ignore_dims = task.dims_ignored  # D7: sent width/height are ignored on editing tasks
+    ignore_dims = task.dims_ignored  # docs/CONTRACT.md D7: sent width/height are ignored on editing tasks
     return _new(
         ImageGenerationConfig,
         width=defaults["width"] if ignore_dims else merged["width"],
@@ -124,7 +125,7 @@ def _text_image(p: Json, f: Field, base: str, images: Images) -> TaskParams:
         negative_text=p.get("negativeText"),
         style=_STYLE[style] if style is not None else None,
         condition_image=condition,
-        # D6: control defaults apply only when conditioning is on.
+        # docs/CONTRACT.md D6: control defaults apply only when conditioning is on.
         control_mode=_CONTROL_MODE[_get(p, f, "controlMode")] if condition is not None else None,
         control_strength=_float(_get(p, f, "controlStrength")) if condition is not None else None,
     )

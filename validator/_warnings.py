@@ -1,4 +1,4 @@
-"""Body warnings (CONTRACT.md §8.8, D7, D8, D19): accepted inputs that are probably mistakes.
+"""Body warnings (docs/CONTRACT.md §8.8, D7, D8, D19): accepted inputs that are probably mistakes.
 
 Warnings never change the verdict. They are computed for bodies that passed the schema stage (so every value
 has its schema type); W-CT-OCTET comes from the header check (`validator._headers`).
@@ -15,9 +15,9 @@ from validator.report import ContractWarning
 from validator.spec import ModelSpec, TaskSpec
 from validator.types import InputImage
 
-# Whole words, any case (§8.8 W-NEGATION). Case-insensitive matching is Unicode's: the `i` of `without` also
-# matches `ı` (U+0131) and `İ` (U+0130); every other letter of the three words matches only its two ASCII
-# cases.
+# Whole words, any case (docs/CONTRACT.md §8.8 W-NEGATION). Case-insensitive matching is Unicode's: the `i` of
+# `without` also matches `ı` (U+0131) and `İ` (U+0130); every other letter of the three words matches only its
+# two ASCII cases.
 _NEGATION: Final = re.compile(r"\b(no|not|without)\b", re.IGNORECASE)
 #: The params members W-NEGATION looks at.
 NEGATION_FIELDS: Final = ("text", "negativeText")

@@ -1,4 +1,4 @@
-"""Entry points and the typed, defaulted request (CONTRACT.md §2.4, §4, §8.1)."""
+"""Entry points and the typed, defaulted request (docs/CONTRACT.md §2.4, §4, §8.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input image rules (CONTRACT.md §5, §7.3 SEM-IMG-*, SEM-MASK-*): decoding once, into RGB pixels."""
+"""Input image rules (docs/CONTRACT.md §5, §7.3 SEM-IMG-*, SEM-MASK-*): decoding once, into RGB pixels."""
 
 from __future__ import annotations
 
