@@ -20,9 +20,9 @@ SECTION = re.compile(r"§\d")
 
 
 def _schemas() -> str:
-    texts = [json.dumps(json_schema(m), ensure_ascii=False) for m in ModelId]
-    texts += [json.dumps(json_schema(m, t), ensure_ascii=False) for m in ModelId for t in json_schema(m)["$defs"]]
-    return "\n".join(texts)
+    schemas = [json_schema(m) for m in ModelId]
+    schemas += [json_schema(m, t) for m in ModelId for t in json_schema(m)["$defs"]]
+    return "\n".join(json.dumps(s, ensure_ascii=False) for s in schemas)
 
 
 def test_json_schemas_cite_only_docs_contract() -> None:
