@@ -14,8 +14,9 @@ from validator.jsonschema_export import json_schema
 from validator.types import ModelId
 
 ROOT = Path(__file__).resolve().parents[2]
-# "CONTRACT.md" not preceded by "docs/", a path outside the repository, or a tracker reference.
-FOREIGN = re.compile(r"(?<!docs/)CONTRACT\.md|\.\./shared|/work/|\b[Ii]ssue \d+|\bstop \d+")
+# "CONTRACT.md" not preceded by "docs/" (or, in docs/, a link to it), a path outside the repository, or a
+# tracker reference.
+FOREIGN = re.compile(r"(?<!docs/)(?<!\]\()CONTRACT\.md|\.\./shared|/work/|\b[Ii]ssue \d+|\bstop \d+")
 SECTION = re.compile(r"§\d")
 
 
