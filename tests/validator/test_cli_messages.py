@@ -149,3 +149,22 @@ def test_strict_as_a_script(bodies: dict[str, str]) -> None:
         [sys.executable, "-m", "validator", "--strict", bodies["negation"]], capture_output=True
     )
     assert (plain.returncode, strict.returncode) == (0, 1)
+
+
+def test_titan_size_error_is_bedrocks_whole_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "titan.json"
+    path.write_bytes(
+        b'{"taskType":"OUTPAINTING","outPaintingParams":{"image":"x","maskPrompt":"sky","text":"a beach"},'
+        b'"imageGenerationConfig":{"width":1280,"height":1294}}'
+    )
+    message = "400 Bad Request: Value of (width, height) is not valid. Given: (1280, 1294)."
+    assert main(["--model", "amazon.titan-image-generator-v2:0", "--format", "json", str(path)]) == 1
+    (entry,) = json.loads(capsys.readouterr().out)["files"]
+    assert entry["error"]["message"] == message
+    assert [(e["keyword"], e["pointer"], e["message"]) for e in entry["errors"]][0] == (
+        "SEM-SIZE-TITAN",
+        "#/imageGenerationConfig",
+        message,
+    )
