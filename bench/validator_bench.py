@@ -3,10 +3,10 @@
 
 1. TEXT_IMAGE: `validate_request` on a typical body (bytes in), reading the typed request as the emulator
    does, against fastjsonschema compiled from the exported JSON Schema validating the same bytes
-   (`json.loads` + the compiled check), which checks less and builds nothing. Target ratio <= 2.5 (measured
-   about 1.9, 12-13 us): under 2% of the 1-2 ms the server spends on such a request. The validator keeps its parser plain
-   (public `json` API, duplicate keys checked on every object) and builds the report eagerly; tricks that
-   would save a few microseconds more are not worth their code at that share.
+   (`json.loads` + the compiled check), which checks less and builds nothing. Target ratio <= 2.5
+   (measured about 2, 12-14 us): under 2% of the 1-2 ms the server spends on such a request. The validator
+   keeps its parser plain (public `json` API, duplicate keys checked on every object) and builds the report
+   eagerly; tricks that would save a few microseconds more are not worth their code at that share.
 2. INPAINTING: `validate_request` on a 1024x1024 photo-like PNG with a 1024x1024 mask against the floor,
    decoding those two images with Pillow alone (base64 decode + `Image.open` + `load` + `np.asarray`).
    Target ratio <= 1.3.

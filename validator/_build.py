@@ -1,7 +1,6 @@
-"""Build the typed, defaulted `InvokeRequest` from a valid body (CONTRACT.md §4, §8.1, D5-D8, D22, D25).
+"""Build the typed, defaulted `InvokeRequest` from a valid body (docs/CONTRACT.md §4, §8.1, D5-D8, D22, D25).
 
-Runs only after the schema and semantic stages passed; defaults come from the `validator.spec` fields. For
-plainly valid bodies (`validator._fast`) the build waits until `report.request` is first read.
+Runs only after the schema and semantic stages passed; defaults come from the `validator.spec` fields.
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ def _by_value(enum_type: type[E]) -> Mapping[str, E]:
     return MappingProxyType({member.value: member for member in members})
 
 
-#: Per model, imageGenerationConfig's wire keys → defaults (§8.1), from the spec.
+#: Per model, imageGenerationConfig's wire keys → defaults (docs/CONTRACT.md §8.1), from the spec.
 _CONFIG_DEFAULTS: Final[Mapping[ModelId, Mapping[str, Any]]] = MappingProxyType(
     {
         model: MappingProxyType(
@@ -102,9 +101,10 @@ def _float(value: object) -> float:
 
 def _config(doc: Json, task: TaskSpec, spec: ModelSpec) -> ImageGenerationConfig:
     defaults = _CONFIG_DEFAULTS[spec.model]
-    sent = None if task.config_ignored else doc.get("imageGenerationConfig")  # D8: ignored entirely
+    # BACKGROUND_REMOVAL ignores the whole config (docs/CONTRACT.md D8).
+    sent = None if task.config_ignored else doc.get("imageGenerationConfig")
     merged: Mapping[str, Any] = defaults if not sent else {**defaults, **sent}
-    ignore_dims = task.dims_ignored  # D7: sent width/height are ignored on editing tasks
+    ignore_dims = task.dims_ignored  # docs/CONTRACT.md D7: sent width/height are ignored on editing tasks
     return _new(
         ImageGenerationConfig,
         width=defaults["width"] if ignore_dims else merged["width"],
@@ -125,7 +125,7 @@ def _text_image(p: Json, f: Field, base: str, images: Images) -> TaskParams:
         negative_text=p.get("negativeText"),
         style=_STYLE[style] if style is not None else None,
         condition_image=condition,
-        # D6: control defaults apply only when conditioning is on.
+        # docs/CONTRACT.md D6: control defaults apply only when conditioning is on.
         control_mode=_CONTROL_MODE[_get(p, f, "controlMode")] if condition is not None else None,
         control_strength=_float(_get(p, f, "controlStrength")) if condition is not None else None,
     )
@@ -261,61 +261,12 @@ def build_request(doc: Json, task: TaskSpec, spec: ModelSpec, images: Images) ->
 
 
 # --- plain bodies ---
-# Image-free TEXT_IMAGE and COLOR_GUIDED_GENERATION bodies that the compiled fast path (validator._fast) found
-# plainly valid are the common small requests. Their report is known once the schema pass is done; the typed
-# request waits until `report.request` is first read, and is then built in one pass (`_plain_request`, the
-# same objects as `build_request`: tests/validator/test_express.py compares the two).
 
-_NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
 _NO_IMAGES: Final[Images] = MappingProxyType({})
 
 
 def plain_report(doc: Json, task: TaskSpec, spec: ModelSpec) -> RequestReport:
-    """The report of a plainly valid body (`validator._fast`): no errors, no warnings."""
-    request = _plain_request(doc, task, spec)
+    """The report of a body the compiled fast path (`validator._fast`) found plainly valid: no image, no
+    error, no warning, so no later stage runs."""
+    request = build_request(doc, task, spec, _NO_IMAGES)
     return RequestReport(model=spec.model, error=None, errors=(), warnings=(), request=request, document=doc)
-
-
-def _plain_request(doc: Json, task: TaskSpec, spec: ModelSpec) -> InvokeRequest:
-    """`build_request` for a plain body (no image, no control field), without its per-field dispatch."""
-    kind = task.task_type
-    if kind is not TaskType.TEXT_IMAGE and kind is not TaskType.COLOR_GUIDED_GENERATION:
-        return build_request(doc, task, spec, _NO_IMAGES)  # no other task has plain bodies today
-    params: Json = doc[task.params_key]
-    sent: Mapping[str, Any] = doc.get("imageGenerationConfig") or _NOTHING
-    d = spec.defaults
-    width, height = sent.get("width", d.width), sent.get("height", d.height)
-    quality = sent.get("quality")
-    config = _new(
-        ImageGenerationConfig,
-        width=width,
-        height=height,
-        quality=d.quality if quality is None else _QUALITY[quality],
-        cfg_scale=float(sent.get("cfgScale", d.cfg_scale)),
-        number_of_images=sent.get("numberOfImages", d.number_of_images),
-        seed=sent.get("seed", d.seed),
-    )
-    task_params: TaskParams
-    if kind is TaskType.TEXT_IMAGE:
-        style = params.get("style")
-        task_params = _new(
-            TextToImageParams,
-            text=params["text"],
-            negative_text=params.get("negativeText"),
-            style=_STYLE[style] if style is not None else None,
-            condition_image=None,
-            control_mode=None,
-            control_strength=None,
-        )
-    else:
-        task_params = _new(
-            ColorGuidedGenerationParams,
-            text=params["text"],
-            colors=tuple(params["colors"]),
-            negative_text=params.get("negativeText"),
-            reference_image=None,
-        )
-    size = _new(ImageSize, width=width, height=height)
-    return _new(
-        InvokeRequest, model=spec.model, task_type=kind, params=task_params, config=config, output_size=size
-    )

@@ -161,7 +161,8 @@ def _lane_capable(task: TaskSpec) -> bool:
 
 
 def _size_test(src: _Source, spec: ModelSpec) -> str:
-    """§4 as an expression over `w` and `h`; the same rule as `validator._semantic.output_size_ok`."""
+    """The output size rule (docs/CONTRACT.md §4) as an expression over `w` and `h`; the same rule as
+    `validator._semantic.output_size_ok`."""
     if spec.titan_sizes is not None:
         return f"(w, h) in {src.constant(spec.titan_sizes)}"
     lim = spec.nova_output

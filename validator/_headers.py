@@ -1,4 +1,4 @@
-"""Content-Type and Accept checks (CONTRACT.md §2.5.1, §2.5.2; D16, D20, D34).
+"""Content-Type and Accept checks (docs/CONTRACT.md §2.5.1, §2.5.2; D16, D20, D34).
 
 Header names are case-insensitive. Content-Type: absent or bare `application/json` (any case, no parameters)
 is JSON; `application/octet-stream` is accepted with warning W-CT-OCTET unless the strict setting is on;
@@ -32,7 +32,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 def check_headers(
     headers: Mapping[str, str], *, strict_content_type: bool = False
 ) -> tuple[BedrockError | None, tuple[ContractWarning, ...]]:
-    """Check Content-Type then Accept (§2.4 steps 7-8). Returns the first error, and any warnings."""
+    """Check Content-Type then Accept (docs/CONTRACT.md §2.4 steps 7-8). Returns the first error, and any
+    warnings."""
     warnings: tuple[ContractWarning, ...] = ()
     content_type = _header(headers, "content-type")
     if content_type is not None:

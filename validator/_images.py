@@ -1,4 +1,4 @@
-"""Input image decoding and per-image checks (CONTRACT.md §5, §7.3 SEM-IMG-*, D26).
+"""Input image decoding and per-image checks (docs/CONTRACT.md §5, §7.3 SEM-IMG-*, D26).
 
 Each image is decoded once. For each image the order is BASE64 → FORMAT → DEPTH → ALPHA → size checks; masks
 then get MASK-SIZE (in `validator._semantic`, which knows the image they mask) and MASK-COLORS.
@@ -70,7 +70,7 @@ def _fail(pointer: str, rule: str, size: ImageSize | None = None, **parts: objec
 
 
 def decode_base64(text: str) -> bytes | None:
-    """Strict standard base64, padding optional (§5.1). None when invalid."""
+    """Strict standard base64, padding optional (docs/CONTRACT.md §5.1). None when invalid."""
     missing = -len(text) % 4
     if missing == 3:
         return None
@@ -137,7 +137,7 @@ def _sof(segment: bytes) -> Header | None:
 
 
 def _depth_kind(header: Header, mask: bool) -> str | None:
-    """SEM-IMG-DEPTH kind, or None when the colour model is accepted (§5.1, §5.3).
+    """SEM-IMG-DEPTH kind, or None when the colour model is accepted (docs/CONTRACT.md §5.1, §5.3).
 
     A 16-bit greyscale image is reported as `greyscale` when greyscale is not allowed (non-masks), and as
     `16-bit` on masks, where greyscale is allowed.
@@ -152,7 +152,7 @@ def _depth_kind(header: Header, mask: bool) -> str | None:
 
 
 def _size_rule(size: ImageSize, spec: ModelSpec) -> tuple[str, dict[str, object]] | None:
-    """The first failing §5.2 size rule for this model, with its message parts."""
+    """The first failing docs/CONTRACT.md §5.2 size rule for this model, with its message parts."""
     w, h = size.width, size.height
     if spec.nova_input is not None:
         return _nova_size_rule(w, h, spec.nova_input)
@@ -305,7 +305,7 @@ def _grey(img: Image.Image) -> tuple[Pixels, int, int]:
 
 
 def _bad_rgb(img: Image.Image | None, arr: Pixels) -> int:
-    """Count pixels that are neither (0,0,0) nor (255,255,255) (§5.3: no tolerance)."""
+    """Count pixels that are neither (0,0,0) nor (255,255,255) (docs/CONTRACT.md §5.3: no tolerance)."""
     if img is not None and img.mode == "RGB":
         colours = img.getcolors(2)  # fast path in C: a valid mask has at most two colours
         if colours is not None and all(c in ((0, 0, 0), (255, 255, 255)) for _, c in colours):

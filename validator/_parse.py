@@ -1,4 +1,4 @@
-"""Strict JSON parsing of request bodies (CONTRACT.md §2.6, D14, D35).
+"""Strict JSON parsing of request bodies (docs/CONTRACT.md §2.6, D14, D35).
 
 Anything that is not UTF-8 RFC 8259 JSON with an object at the top level is Malformed: an empty body,
 invalid UTF-8, a leading byte-order mark, syntax errors, `NaN`/`Infinity`, duplicate keys in one object, or
@@ -14,7 +14,7 @@ Numbers are read as org.json (the library under Bedrock's everit validator) read
 * Otherwise org.json falls back to `Double.valueOf`. A finite double (in practice only an underflow to `0.0`
   or `-0.0`, as in `1e-99999999999`) is a Java `Double`: a Python `float` here, typed `Double` in messages.
   An infinite one (`1e99999999999`) is not a number to org.json, which keeps the unquoted token as text,
-  exactly as it does `NaN` and `Infinity`; D35 answers those with the plain Malformed text, and so do we.
+  exactly as it does `NaN` and `Infinity`; those get the plain Malformed text (docs/CONTRACT.md D35).
 
 `parse_body` never raises: it returns either the parsed object or a short reason (used as the error detail).
 """

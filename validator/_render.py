@@ -1,12 +1,14 @@
-"""Every message text the validator renders, in one place (CONTRACT.md §7.1, §7.3, §8.8).
+"""Every message text the validator renders, in one place (docs/CONTRACT.md §7.1, §7.3, §8.8).
 
-* `SCHEMA_TEMPLATES`: the everit-org/json-schema detail templates, keyed by schema keyword (§7.1).
-* `SEMANTIC_MESSAGES`: the project-phrased messages, keyed by §7.3 rule id (D18). This is THE table to edit if
-  the real wording becomes known.
-* `WARNING_MESSAGES`: the §8.8 warning texts, keyed by warning code.
+* `SCHEMA_TEMPLATES`: the everit-org/json-schema detail templates, keyed by schema keyword
+  (docs/CONTRACT.md §7.1).
+* `SEMANTIC_MESSAGES`: the project-phrased messages, keyed by rule id (docs/CONTRACT.md §7.3, D18). This is
+  THE table to edit if the real wording becomes known.
+* `WARNING_MESSAGES`: the docs/CONTRACT.md §8.8 warning texts, keyed by warning code.
 * `show` prints a JSON value the way the library does inside enum/minimum/maximum details; `found_type` names
   a JSON value's Java type for the type template.
-* `schema_message` wraps schema violations in Bedrock's Malformed prefix and suffix, joined with ", " (D21).
+* `schema_message` wraps schema violations in Bedrock's Malformed prefix and suffix, joined with ", "
+  (docs/CONTRACT.md D21).
 
 Checks never build message strings themselves: they call `detail(...)` / `semantic(...)` with keyword
 arguments.
@@ -39,8 +41,8 @@ SCHEMA_TEMPLATES: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
-# §7.3, D18. The pointer is not part of the template; the message is "<pointer>: <detail>", except for the
-# rules in WHOLE_MESSAGE_RULES.
+# docs/CONTRACT.md §7.3, D18. The pointer is not part of the template; the message is "<pointer>: <detail>",
+# except for the rules in WHOLE_MESSAGE_RULES.
 SEMANTIC_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "SEM-VTO-MASK-MISSING": "maskType {mask_type} requires {obj}, actual: {obj} absent",
@@ -77,7 +79,7 @@ SEMANTIC_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
 #: was observed word for word (docs/CONTRACT.md §7.3).
 WHOLE_MESSAGE_RULES: Final = frozenset({"SEM-SIZE-TITAN"})
 
-# §8.8 gists, phrased in full.
+# docs/CONTRACT.md §8.8 gists, phrased in full.
 WARNING_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "W-DIM-IGNORED": "{name} is ignored on {task}; the output keeps the input image size {size}",
@@ -112,7 +114,7 @@ _LONG_MAX: Final = 2**63 - 1
 
 
 def found_type(value: object) -> str:
-    """The Java simple name everit prints for a JSON value (§7.1 `<Found>` table)."""
+    """The Java simple name everit prints for a JSON value (docs/CONTRACT.md §7.1 `<Found>` table)."""
     if value is None:
         return "Null"
     if isinstance(value, bool):
@@ -133,7 +135,7 @@ def found_type(value: object) -> str:
 
 
 def show(value: object) -> str:
-    """Print a value as the library does in enum/minimum/maximum details (§7.1)."""
+    """Print a value as the library does in enum/minimum/maximum details (docs/CONTRACT.md §7.1)."""
     if isinstance(value, str):
         return value
     return _compact(value)
@@ -192,7 +194,7 @@ def detail(keyword: str, **parts: object) -> str:
 
 
 def semantic(rule: str, **parts: object) -> str:
-    """Render the detail of a §7.3 message (the text after `<pointer>: `)."""
+    """Render the detail of a docs/CONTRACT.md §7.3 message (the text after `<pointer>: `)."""
     return SEMANTIC_MESSAGES[rule].format(**parts)
 
 
@@ -203,10 +205,11 @@ def semantic_message(error: ContractError) -> str:
 
 
 def warning(code: str, **parts: object) -> str:
-    """Render a §8.8 warning message."""
+    """Render a docs/CONTRACT.md §8.8 warning message."""
     return WARNING_MESSAGES[code].format(**parts)
 
 
 def schema_message(errors: Iterable[ContractError]) -> str:
-    """`Malformed input request: <v>, <v>, please reformat your input and try again.` (§7.1, D21)."""
+    """`Malformed input request: <v>, <v>, please reformat your input and try again.`
+    (docs/CONTRACT.md §7.1, D21)."""
     return MALFORMED_PREFIX + ", ".join(e.text for e in errors) + MALFORMED_SUFFIX

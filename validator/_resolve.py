@@ -1,4 +1,4 @@
-"""Model identifier resolution (CONTRACT.md §2.3, D15, D31).
+"""Model identifier resolution (docs/CONTRACT.md §2.3, D15, D31).
 
 The input is the modelId after percent-decoding (done once, by the caller). Resolution is exact and
 case-sensitive; every failure is reported by the caller as `The provided model identifier is invalid.`
@@ -17,7 +17,7 @@ _MAX_LENGTH: Final = 2048  # Doc: modelId length 1-2048
 #: Canonical id string → ModelId (a dict lookup; calling the enum is several times slower).
 SERVED_IDS: Final[Mapping[str, ModelId]] = MappingProxyType({m.value: m for m in ModelId})
 
-# D31: geography prefixes of system inference profiles.
+# docs/CONTRACT.md D31: geography prefixes of system inference profiles.
 _GEOGRAPHIES: Final = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "global")
 _PROFILE: Final = re.compile(r"(?:" + "|".join(re.escape(g) for g in _GEOGRAPHIES) + r")\.(?P<model>.+)")
 
@@ -30,7 +30,8 @@ _ACCOUNT: Final = re.compile(r"[0-9]{12}")
 
 
 def resolve_model_id(raw: str, aliases: Mapping[str, str] | None = None) -> ModelId | None:
-    """Resolve a decoded modelId (any §2.3 form) to a served canonical id, or None when it is invalid.
+    """Resolve a decoded modelId (any form of docs/CONTRACT.md §2.3) to a served canonical id, or None when it
+    is invalid.
 
     `aliases` maps application-inference-profile ARNs (or other ARNs, or bare profile ids) to canonical ids;
     a key may be the whole ARN or its resource id.

@@ -1,9 +1,9 @@
-"""The schema stage (CONTRACT.md §2.4 step 10, §3, §7.1): every violation, in everit traversal order.
+"""The schema stage (docs/CONTRACT.md §2.4 step 10, §3, §7.1): every violation, in everit traversal order.
 
 The walk is driven entirely by `validator.spec`. For each object: type, required keys (table order),
 extraneous keys (request order), then each listed property (table order), recursively. For each array:
 minItems, maxItems, then items by index. A value that fails its type check gets no further checks. If
-`taskType` is missing or not one of the model's values, only root-level checks run (§3.1).
+`taskType` is missing or not one of the model's values, only root-level checks run (docs/CONTRACT.md §3.1).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def check_schema(doc: dict[str, Any], spec: ModelSpec) -> SchemaResult:
 
 
 def _root_only(doc: dict[str, Any], spec: ModelSpec, out: Errors) -> None:
-    """§3.1: the taskType violation plus extraneous root keys; nested objects are not validated."""
+    """The taskType violation plus extraneous root keys; nested objects are not validated (docs/CONTRACT.md
+    §3.1)."""
     if "taskType" not in doc:
         out.append(_error("#", "required", name="taskType"))
     for key in doc:
@@ -133,7 +134,8 @@ def _boolean(value: object, f: Field, pointer: str, out: Errors) -> None:
 
 
 def _enum(value: object, f: Field, pointer: str, out: Errors) -> None:
-    # D27/D32: no type keyword on enum fields; any non-member (null, numbers, objects) gets the enum template.
+    # No type keyword on enum fields: any non-member (null, numbers, objects) gets the enum template
+    # (docs/CONTRACT.md D27, D32).
     if not (isinstance(value, str) and value in f.enum_set):
         out.append(_error(pointer, "enum", value=show(value)))
 
@@ -160,7 +162,7 @@ _Check = Callable[[object, Field, str, Errors], None]
 _CHECKS: Final[Mapping[Kind, _Check]] = MappingProxyType(
     {
         Kind.STRING: _string,
-        Kind.IMAGE: _string,  # §3: images are plain strings here; content is checked in §5
+        Kind.IMAGE: _string,  # docs/CONTRACT.md §3: images are plain strings here; content is checked in §5
         Kind.INTEGER: _integer,
         Kind.NUMBER: _number,
         Kind.BOOLEAN: _boolean,

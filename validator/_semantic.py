@@ -1,10 +1,10 @@
-"""The semantic stage (CONTRACT.md §2.4 step 11, §3.5, §4, §5, §7.3).
+"""The semantic stage (docs/CONTRACT.md §2.4 step 11, §3.5, §4, §5, §7.3).
 
 Runs only on bodies that passed the schema stage, so every value has its schema type. The cross-field rules
-listed in `TaskSpec.rules` run first, in §7.3 table order; then every image field, in §3 table order (array
-items by index), each through BASE64 → FORMAT → DEPTH → ALPHA → size → MASK-SIZE → MASK-COLORS. Every
-independent failure is collected (at most one per image, and at most one output-size failure); the first is
-the one Bedrock reports.
+listed in `TaskSpec.rules` run first, in docs/CONTRACT.md §7.3 table order; then every image field, in §3
+table order (array items by index), each through BASE64 → FORMAT → DEPTH → ALPHA → size → MASK-SIZE →
+MASK-COLORS. Every independent failure is collected (at most one per image, and at most one output-size
+failure); the first is the one Bedrock reports.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _error(pointer: str, rule: str, **parts: object) -> ContractError:
     return ContractError(stage="semantic", pointer=pointer, keyword=rule, detail=semantic(rule, **parts))
 
 
-# --- cross-field rules (§3.5); each returns its failures. The names they tie are TaskSpec data. ---
+# --- cross-field rules (docs/CONTRACT.md §3.5), each returning its failures; names tied are TaskSpec data ---
 
 
 def _vto_missing(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractError]:
@@ -75,7 +75,7 @@ def _control(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> lis
 
 
 def output_size_ok(w: int, h: int, spec: ModelSpec) -> bool:
-    """§4: True when width x height is a valid output size for the model."""
+    """docs/CONTRACT.md §4: True when width x height is a valid output size for the model."""
     if spec.titan_sizes is not None:
         return (w, h) in spec.titan_sizes
     lim = spec.nova_output
@@ -88,7 +88,8 @@ def output_size_ok(w: int, h: int, spec: ModelSpec) -> bool:
 
 
 def output_size_error(config: Mapping[str, Any], spec: ModelSpec) -> ContractError | None:
-    """§4: the first failing output-size rule (Nova §4.1 in order, width before height; Titan §4.2)."""
+    """The first failing output-size rule: Nova's in order, width before height; Titan's list of pairs
+    (docs/CONTRACT.md §4.1, §4.2)."""
     w = config.get("width", spec.defaults.width)
     h = config.get("height", spec.defaults.height)
     if output_size_ok(w, h, spec):
@@ -125,7 +126,8 @@ def _covered(params: Json, config: Json, task: TaskSpec, spec: ModelSpec) -> lis
 
 _Rule = Callable[[Json, Json, TaskSpec, ModelSpec], list[ContractError]]
 
-#: §7.3 rule id → check. The SEM-SIZE-* ids share one check, which reports only the first failing size rule.
+#: Rule id (docs/CONTRACT.md §7.3) → check. The SEM-SIZE-* ids share one check, which reports only the first
+#: failing size rule.
 RULES: Final[Mapping[str, _Rule]] = MappingProxyType(
     {
         "SEM-VTO-MASK-MISSING": _vto_missing,
@@ -159,7 +161,7 @@ def _cross_field(doc: Json, task: TaskSpec, spec: ModelSpec) -> list[ContractErr
     return [replace(e, pointer=f"#/{task.params_key}") if not e.pointer else e for e in errors]
 
 
-# --- image fields (§5) ---
+# --- image fields (docs/CONTRACT.md §5) ---
 
 
 def _image_values(doc: Json, slot: ImageSlot) -> list[tuple[str, object]]:
@@ -214,7 +216,7 @@ def _mask_error(
 
 
 def check_semantic(doc: Json, task: TaskSpec, spec: ModelSpec) -> SemanticResult:
-    """Run every §7.3 rule on a schema-valid body."""
+    """Run every docs/CONTRACT.md §7.3 rule on a schema-valid body."""
     errors = _cross_field(doc, task, spec)
     images = _check_images(doc, task, spec, errors) if task.image_slots else {}
     return SemanticResult(tuple(errors) if errors else (), images)

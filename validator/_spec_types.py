@@ -17,10 +17,11 @@ from validator.types import ImageGenerationConfig, ModelId, TaskType
 
 
 class Kind(StrEnum):
-    """The JSON type of a field. `IMAGE` is a string at the schema stage, decoded by the semantic stage (§5).
+    """The JSON type of a field. `IMAGE` is a string at the schema stage, decoded by the semantic stage
+    (docs/CONTRACT.md §5).
 
     `ENUM` fields have no type check of their own: any non-member, whatever its type, gets the enum template
-    (D27, D32).
+    (docs/CONTRACT.md D27, D32).
     """
 
     STRING = "string"
@@ -33,7 +34,7 @@ class Kind(StrEnum):
     IMAGE = "image"
 
 
-#: The everit type name printed in `expected type: <Expected>` for each kind (§7.1).
+#: The everit type name printed in `expected type: <Expected>` for each kind (docs/CONTRACT.md §7.1).
 EXPECTED_TYPE_NAME: Final[Mapping[Kind, str]] = MappingProxyType(
     {
         Kind.STRING: "String",
@@ -49,7 +50,8 @@ EXPECTED_TYPE_NAME: Final[Mapping[Kind, str]] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Limit:
-    """An inclusive numeric bound: its exact value and the form printed in messages (§7.1 printed limits)."""
+    """An inclusive numeric bound: its exact value and the form printed in messages (the printed limits of
+    docs/CONTRACT.md §7.1)."""
 
     text: str
     #: The bound as a Decimal (exact, so `1.1` is not a binary approximation).
@@ -61,7 +63,7 @@ class Limit:
 
 @dataclass(frozen=True)
 class Field:
-    """One JSON value of the request schema (§3). See the module docstring."""
+    """One JSON value of the request schema (docs/CONTRACT.md §3). See the module docstring."""
 
     name: str
     kind: Kind
@@ -94,7 +96,8 @@ class Field:
 
 @dataclass(frozen=True)
 class SizeLimits:
-    """Nova's size rules (§4.1 for outputs, §5.2 for inputs). `step` is None for inputs (no /16 rule)."""
+    """Nova's size rules (docs/CONTRACT.md §4.1 for outputs, §5.2 for inputs). `step` is None for inputs (no
+    /16 rule)."""
 
     min_side: int
     max_side: int
@@ -106,7 +109,7 @@ class SizeLimits:
 @dataclass(frozen=True)
 class ImageSlot:
     """Where a task carries an image: the path from the root, whether the value is an array of images, and
-    for masks the path of the image they must match (§5.3)."""
+    for masks the path of the image they must match (docs/CONTRACT.md §5.3)."""
 
     path: tuple[str, ...]
     array: bool
@@ -125,15 +128,15 @@ class TaskSpec:
     task_type: TaskType
     params_key: str
     root: Field
-    # Ids of the §7.3 cross-field rules, in table order (implemented in validator._semantic).
+    # Ids of the docs/CONTRACT.md §7.3 cross-field rules, in table order (implemented in validator._semantic).
     rules: tuple[str, ...]
     # None: the output size is imageGenerationConfig width x height; otherwise the path of the image whose
-    # size the output keeps (§4).
+    # size the output keeps (docs/CONTRACT.md §4).
     output_from: tuple[str, ...] | None
-    dims_ignored: bool  # W-DIM-IGNORED applies (D7)
-    config_ignored: bool  # W-CONFIG-IGNORED applies (D8)
-    # The names the §3.5 cross-field rules tie together, inside the params object. One copy, read by the
-    # semantic stage, the compiled fast path and the Hypothesis strategies.
+    dims_ignored: bool  # W-DIM-IGNORED applies (docs/CONTRACT.md D7)
+    config_ignored: bool  # W-CONFIG-IGNORED applies (docs/CONTRACT.md D8)
+    # The names the docs/CONTRACT.md §3.5 cross-field rules tie together, inside the params object. One copy,
+    # read by the semantic stage, the compiled fast path and the Hypothesis strategies.
     #: SEM-MASK-BOTH / SEM-MASK-NONE: exactly one of these two is sent.
     mask_pair: tuple[str, str] | None = None
     #: SEM-CONTROL-NO-IMAGE: any of these needs `control_image`.
@@ -141,7 +144,7 @@ class TaskSpec:
     control_image: str | None = None
     #: SEM-VTO-MASK-MISSING / -STRAY: (maskType value, the object it requires), in maskType enum order.
     mask_objects: tuple[tuple[str, str], ...] = ()
-    # Every image field, in §3 table order (the order of the §7.3 image checks).
+    # Every image field, in docs/CONTRACT.md §3 table order (the order of the §7.3 image checks).
     image_slots: tuple[ImageSlot, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -172,7 +175,8 @@ class ModelSpec:
     tasks: Mapping[TaskType, TaskSpec]
     root_keys: frozenset[str]
     task_field: Field
-    defaults: ImageGenerationConfig  # what a request without imageGenerationConfig gets (§8.1)
+    # What a request without imageGenerationConfig gets (docs/CONTRACT.md §8.1).
+    defaults: ImageGenerationConfig
     text_max: int
     # Output sizes: Titan's list of pairs, or Nova's rules.
     titan_sizes: frozenset[tuple[int, int]] | None

@@ -1,4 +1,4 @@
-"""Body warnings (CONTRACT.md §8.8, D7, D8, D19): accepted inputs that are probably mistakes.
+"""Body warnings (docs/CONTRACT.md §8.8, D7, D8, D19): accepted inputs that are probably mistakes.
 
 Warnings never change the verdict. They are computed for bodies that passed the schema stage (so every value
 has its schema type); W-CT-OCTET comes from the header check (`validator._headers`).
@@ -15,9 +15,9 @@ from validator.report import ContractWarning
 from validator.spec import ModelSpec, TaskSpec
 from validator.types import InputImage
 
-# Whole words, any case (§8.8 W-NEGATION). Case-insensitive matching is Unicode's: the `i` of `without` also
-# matches `ı` (U+0131) and `İ` (U+0130); every other letter of the three words matches only its two ASCII
-# cases.
+# Whole words, any case (docs/CONTRACT.md §8.8 W-NEGATION). Case-insensitive matching is Unicode's: the `i` of
+# `without` also matches `ı` (U+0131) and `İ` (U+0130); every other letter of the three words matches only its
+# two ASCII cases.
 _NEGATION: Final = re.compile(r"\b(no|not|without)\b", re.IGNORECASE)
 #: The params members W-NEGATION looks at.
 NEGATION_FIELDS: Final = ("text", "negativeText")
@@ -32,13 +32,14 @@ def body_warnings(
     """W-CONFIG-IGNORED, W-DIM-IGNORED, W-SEED-LEGACY and W-NEGATION for a schema-valid body, in order."""
     found: list[ContractWarning] = []
     config = doc.get("imageGenerationConfig")
-    if config is not None and task.config_ignored:
+    # A config whose width/height pair Titan rejects (SEM-SIZE-TITAN) is not "ignored": no warning says so.
+    if config is not None and task.config_ignored and not _pair_rejected(config, spec):
         found.append(
             ContractWarning("W-CONFIG-IGNORED", "#/imageGenerationConfig", warning("W-CONFIG-IGNORED"))
         )
-    elif config is not None:
-        if task.dims_ignored:
-            found += _dims_ignored(config, task, spec, images)
+    elif config is not None and not task.config_ignored:
+        if task.dims_ignored and not _pair_rejected(config, spec):
+            found += _dims_ignored(config, task, images)
         found += _legacy_seed(config, spec)
     found += _negations(doc[task.params_key], task.params_key)
     return found
@@ -53,14 +54,18 @@ def _legacy_seed(config: dict[str, Any], spec: ModelSpec) -> list[ContractWarnin
     return [ContractWarning("W-SEED-LEGACY", "#/imageGenerationConfig/seed", message)]
 
 
+def _pair_rejected(config: dict[str, Any], spec: ModelSpec) -> bool:
+    """Titan checks the effective width/height pair on every task, even where it then ignores it (D37)."""
+    if spec.titan_sizes is None:
+        return False
+    pair = (config.get("width", spec.defaults.width), config.get("height", spec.defaults.height))
+    return pair not in spec.titan_sizes
+
+
 def _dims_ignored(
-    config: dict[str, Any], task: TaskSpec, spec: ModelSpec, images: Mapping[str, InputImage]
+    config: dict[str, Any], task: TaskSpec, images: Mapping[str, InputImage]
 ) -> list[ContractWarning]:
     assert task.output_from is not None
-    if spec.titan_sizes is not None:
-        pair = (config.get("width", spec.defaults.width), config.get("height", spec.defaults.height))
-        if pair not in spec.titan_sizes:
-            return []  # not ignored: Titan rejects the pair (SEM-SIZE-TITAN)
     image = images.get("#/" + "/".join(task.output_from))
     size = str(image.size) if image is not None else "(undecoded)"
     return [

@@ -1,4 +1,4 @@
-"""Public entry points of the validator (CONTRACT.md §2.4, §8.8).
+"""Public entry points of the validator (docs/CONTRACT.md §2.4, §8.8).
 
 `validate_request` runs, in the emulator's order, the steps that do not need a network: body size (step 3),
 model id (4), Content-Type (7), Accept (8), JSON parse (9), schema (10) and semantic checks (11). It returns a
@@ -66,7 +66,8 @@ def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
 
 
 def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestReport:
-    """§2.4 steps 9-11 for a resolved model: strict parse, schema (all violations), semantic checks."""
+    """Steps 9-11 of docs/CONTRACT.md §2.4 for a resolved model: strict parse, schema (all violations),
+    semantic checks."""
     spec = _spec(model)
     if spec is None:
         problem = ContractError("protocol", "", "modelId", "not a served model")
@@ -95,7 +96,7 @@ def _validate(body: object, spec: ModelSpec) -> RequestReport:
 
 
 def _body_size(body: object) -> int:
-    """Size on the wire (§2.6): bytes as given, str as UTF-8; a parsed object has no wire size."""
+    """Size on the wire (docs/CONTRACT.md §2.6): bytes as given, str as UTF-8; a parsed object has none."""
     if isinstance(body, bytes | bytearray):
         return len(body)
     if isinstance(body, memoryview):
@@ -137,11 +138,13 @@ def validate_request(
     strict_content_type: bool = False,
     aliases: Mapping[str, str] | None = None,
 ) -> RequestReport:
-    """Validate one InvokeModel request; the report's `error` is what Bedrock would answer (§2.4 order).
+    """Validate one InvokeModel request; the report's `error` is what Bedrock would answer (checks in the
+    order of docs/CONTRACT.md §2.4).
 
-    `model_id` may use any §2.3 form (already percent-decoded); `aliases` maps application-inference-profile
-    ARNs (or their ids) to canonical ids. `body` may be bytes, str or an already-parsed dict. `headers`, when
-    given, are checked (Content-Type, Accept); `strict_content_type` rejects `application/octet-stream`.
+    `model_id` may use any docs/CONTRACT.md §2.3 form (already percent-decoded); `aliases` maps
+    application-inference-profile ARNs (or their ids) to canonical ids. `body` may be bytes, str or an
+    already-parsed dict. `headers`, when given, are checked (Content-Type, Accept); `strict_content_type`
+    rejects `application/octet-stream`.
     """
     if headers is None and not aliases and type(body) is bytes and len(body) <= MAX_BODY_BYTES:
         # The common call: wire bytes, no headers, and a canonical id (any other id form, or aliases, which

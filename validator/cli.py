@@ -1,23 +1,26 @@
-"""`nova-canvas-validate`: check InvokeModel request bodies offline, as Bedrock would (CONTRACT.md §2.4).
+"""`nova-canvas-validate`: check InvokeModel request bodies offline, as Bedrock would (docs/CONTRACT.md §2.4).
 
     nova-canvas-validate [--model ID] [--format text|json] [--content-type T] [--accept T]
-                         [--strict-content-type] FILE...
+                         [--strict-content-type] [--strict] FILE...
     nova-canvas-validate --schema [--model ID] [--task TASK]
+    nova-canvas-validate --version
 
 Each FILE holds one request body (`-` reads standard input). Exit status: 0 when every request is valid
-(warnings are printed but never fail), 1 when any request is invalid, 2 on usage errors and unreadable
-files. `--schema` prints the draft 2020-12 JSON Schema of the model (or of one task) and exits 0.
+(warnings are printed but do not fail, unless `--strict`), 1 when any request is invalid or, with
+`--strict`, draws a warning, 2 on usage errors and unreadable files. `--schema` prints the draft 2020-12
+JSON Schema of the model (or of one `--task`) and exits 0.
 
 The JSON output (`--format json`) is one object:
 
-    {"valid": bool,
+    {"valid": bool, "strict": bool, "passed": bool,
      "files": [{"file": str, "valid": bool, "model": str | null, "taskType": str | null,
                 "error": {"exception": str, "status": int, "message": str} | null,
                 "errors": [{"pointer", "stage", "keyword", "detail", "exception", "status", "message"}],
                 "warnings": [{"code", "pointer", "message"}]}]}
 
-`error` is the one error Bedrock answers with; `errors` lists every violation found, each with the message
-Bedrock would send if it were the only one.
+`valid` is Bedrock's verdict on every file; `passed` is what the exit status says (with `--strict`,
+warnings fail too). `error` is the one error Bedrock answers with; `errors` lists every violation found,
+each with the message Bedrock would send if it were the only one.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from typing import Any, TextIO
 
+from validator._render import semantic_message
 from validator.api import resolve_model_id, validate_request
 from validator.jsonschema_export import json_schema
 from validator.messages import INVALID_MODEL_ID, MALFORMED, MALFORMED_PREFIX, MALFORMED_SUFFIX
@@ -51,12 +56,25 @@ class _Outcome:
     unreadable: str | None = None
 
 
+_DISTRIBUTION = "nova-canvas-emulator"
+
+
+def _version() -> str:
+    try:
+        return metadata.version(_DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nova-canvas-validate",
-        description="Validate Amazon Bedrock image-generation InvokeModel request bodies offline.",
-        epilog="Exit status: 0 all valid, 1 some request invalid, 2 usage error or unreadable file.",
+        description="Validate Amazon Bedrock image-generation InvokeModel request bodies offline. "
+        "The rules and messages are those of docs/CONTRACT.md in the nova-canvas-emulator repository.",
+        epilog="Exit status: 0 all valid, 1 some request invalid (with --strict: or warned about), "
+        "2 usage error or unreadable file.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("files", nargs="*", metavar="FILE", help="request body file; '-' reads stdin")
     parser.add_argument(
         "--model",
@@ -64,15 +82,21 @@ def _parser() -> argparse.ArgumentParser:
         help="model id, ARN or inference profile (default: %(default)s)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    parser.add_argument("--content-type", help="check this Content-Type header as Bedrock would (§2.5.1)")
-    parser.add_argument("--accept", help="check this Accept header as Bedrock would (§2.5.2)")
+    parser.add_argument("--content-type", help="check this Content-Type header as Bedrock would")
+    parser.add_argument("--accept", help="check this Accept header as Bedrock would")
     parser.add_argument(
         "--strict-content-type",
         action="store_true",
-        help="reject Content-Type application/octet-stream instead of warning (D20)",
+        help="reject Content-Type application/octet-stream instead of accepting it with a warning",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 1) on warnings too: inputs Bedrock accepts but that are probably mistakes",
     )
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema and exit")
-    parser.add_argument("--task", choices=[t.value for t in TaskType], help="with --schema: one task only")
+    tasks = [t.value for t in TaskType]
+    parser.add_argument("--task", choices=tasks, help="with --schema: print the schema of this task only")
     return parser
 
 
@@ -84,16 +108,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if model is None:
         parser.error(f"--model {args.model!r}: {INVALID_MODEL_ID}")
     if args.schema:
+        if args.files:
+            parser.error("--schema takes no FILE: it prints the schema instead of checking requests")
         return _print_schema(parser, model, args.task)
+    if args.task is not None:
+        parser.error("--task only applies to --schema (the taskType of a request is read from its body)")
     if not args.files:
         parser.error("at least one FILE is required (or --schema)")
     headers = _headers(args.content_type, args.accept)
     outcomes = [_check(name, args.model, headers, args.strict_content_type) for name in args.files]
     if args.format == "json":
-        _write_json(outcomes, sys.stdout)
+        _write_json(outcomes, sys.stdout, args.strict)
     else:
-        _write_text(outcomes, sys.stdout)
-    return _exit_status(outcomes)
+        _write_text(outcomes, sys.stdout, args.strict)
+    return _exit_status(outcomes, args.strict)
 
 
 def _print_schema(parser: argparse.ArgumentParser, model: ModelId, task: str | None) -> int:
@@ -131,10 +159,14 @@ def _check(name: str, model_id: str, headers: dict[str, str] | None, strict: boo
     return _Outcome(name, report)
 
 
-def _exit_status(outcomes: Sequence[_Outcome]) -> int:
+def _fails(report: RequestReport, strict: bool) -> bool:
+    return not report.valid or (strict and bool(report.warnings))
+
+
+def _exit_status(outcomes: Sequence[_Outcome], strict: bool) -> int:
     if any(o.report is None for o in outcomes):
         return EXIT_USAGE
-    if any(o.report is not None and not o.report.valid for o in outcomes):
+    if any(o.report is not None and _fails(o.report, strict) for o in outcomes):
         return EXIT_INVALID
     return EXIT_VALID
 
@@ -143,11 +175,11 @@ def _own_message(error: ContractError) -> str:
     """The message Bedrock would send if this were the request's only violation."""
     if error.stage == "schema" and error.keyword != "json":
         return MALFORMED_PREFIX + error.text + MALFORMED_SUFFIX
-    if error.stage == "schema":  # the body did not parse (§2.6): the plain Malformed text
+    if error.stage == "schema":  # the body did not parse: the plain Malformed text
         return MALFORMED
     if error.stage == "protocol":
         return error.detail
-    return error.text
+    return semantic_message(error)
 
 
 def _label(name: str) -> str:
@@ -161,9 +193,9 @@ def _task_of(report: RequestReport) -> str | None:
 # --- text output ---
 
 
-def _write_text(outcomes: Sequence[_Outcome], out: TextIO) -> None:
+def _write_text(outcomes: Sequence[_Outcome], out: TextIO, strict: bool) -> None:
     for outcome in outcomes:
-        out.write(_printable("\n".join(_text_lines(outcome)) + "\n", out))
+        out.write(_printable("\n".join(_text_lines(outcome, strict)) + "\n", out))
 
 
 def _printable(text: str, out: TextIO) -> str:
@@ -172,13 +204,15 @@ def _printable(text: str, out: TextIO) -> str:
     return text.encode(encoding, "backslashreplace").decode(encoding)
 
 
-def _text_lines(outcome: _Outcome) -> list[str]:
+def _text_lines(outcome: _Outcome, strict: bool) -> list[str]:
     label = _label(outcome.name)
     report = outcome.report
     if report is None:
         return [f"{label}: UNREADABLE: {outcome.unreadable}"]
     if report.error is None:
-        lines = [f"{label}: valid ({_summary(report)})"]
+        count = len(report.warnings)
+        failed = f", FAILS --strict: {count} warning{'s' if count != 1 else ''}" if strict and count else ""
+        lines = [f"{label}: valid ({_summary(report)}){failed}"]
     else:
         error = report.error
         lines = [f"{label}: INVALID", f"  {error.exception} ({error.status}): {error.message}"]
@@ -201,9 +235,10 @@ def _summary(report: RequestReport) -> str:
 # --- JSON output ---
 
 
-def _write_json(outcomes: Sequence[_Outcome], out: TextIO) -> None:
+def _write_json(outcomes: Sequence[_Outcome], out: TextIO, strict: bool) -> None:
     files = [_file_json(o) for o in outcomes]
-    document = {"valid": all(f["valid"] for f in files), "files": files}
+    passed = _exit_status(outcomes, strict) == EXIT_VALID
+    document = {"valid": all(f["valid"] for f in files), "strict": strict, "passed": passed, "files": files}
     out.write(json.dumps(document, indent=2) + "\n")  # ASCII: escapes anything the stream cannot encode
 
 
@@ -231,7 +266,7 @@ def _bedrock_json(error: BedrockError | None) -> dict[str, Any] | None:
 
 
 def _error_json(error: ContractError, reported: BedrockError) -> dict[str, Any]:
-    # Every request-level error is a ValidationException (§2.4 steps 3-11), so all share the reported one's.
+    # Every error a request body can draw offline is a ValidationException, so all share the reported one's.
     return {
         "pointer": error.pointer,
         "stage": error.stage,

@@ -1,16 +1,16 @@
-"""JSON Schema (draft 2020-12) export of the request contract, per model and task (CONTRACT.md §3).
+"""JSON Schema (draft 2020-12) export of the request contract, per model and task (docs/CONTRACT.md §3).
 
 The schemas are generated from `validator.spec`, never written by hand, so they cannot drift from what the
-validator checks. They cover the schema stage of §2.4 (step 10): every object is closed
+validator checks. They cover the schema stage of docs/CONTRACT.md §2.4 (step 10): every object is closed
 (`additionalProperties: false`), with its required keys, JSON types (`integer` vs `number`), inclusive
 `minimum`/`maximum`, `enum`s, `minLength`/`maxLength`, array item counts and the `#RRGGBB` colour pattern.
 Image fields are plain strings annotated with `contentEncoding: base64`.
 
 What a JSON Schema validator cannot tell you (the semantic stage, step 11) still needs `validate_request`:
-output sizes (§4), image content and input sizes (§5), masks (§5.3), and the cross-field rules of §3.5. The
-cross-field rules are *described* in each task schema's `description`. One difference in the other
-direction: JSON Schema's `integer` admits `1024.0` (a number with a zero fraction), which Bedrock rejects
-with `expected type: Integer, found: BigDecimal`.
+output sizes (docs/CONTRACT.md §4), image content and input sizes (§5), masks (§5.3), and the cross-field
+rules of §3.5. The cross-field rules are *described* in each task schema's `description`. One difference in
+the other direction: JSON Schema's `integer` admits `1024.0` (a number with a zero fraction), which Bedrock
+rejects with `expected type: Integer, found: BigDecimal`.
 
 Entry points:
 
@@ -48,7 +48,7 @@ _TYPE_NAME: Final[Mapping[Kind, str]] = MappingProxyType(
     }
 )
 
-# §3.5 rules that a closed JSON Schema does not express, as prose for the task `description`.
+# docs/CONTRACT.md §3.5 rules that a closed JSON Schema does not express, as prose for the task `description`.
 _RULE_TEXT: Final[Mapping[str, str]] = MappingProxyType(
     {
         "SEM-VTO-MASK-MISSING": "the mask object named by maskType is required",
@@ -100,7 +100,7 @@ def _model_schema(spec: ModelSpec) -> JsonSchema:
         "title": f"Bedrock InvokeModel request body for {spec.model.value}",
         "type": "object",
         "required": ["taskType"],
-        # §3.1: with an unknown taskType only the root keys are checked.
+        # docs/CONTRACT.md §3.1: with an unknown taskType only the root keys are checked.
         "properties": {
             name: {"enum": list(spec.task_field.enum)} if name == "taskType" else True
             for name in sorted(spec.root_keys)
@@ -114,7 +114,7 @@ def _model_schema(spec: ModelSpec) -> JsonSchema:
 def _task_schema(spec: ModelSpec, task: TaskSpec) -> JsonSchema:
     """The closed schema of one task; `taskType` is pinned to the task's value."""
     notes = [_RULE_TEXT[rule] for rule in task.rules if rule in _RULE_TEXT]
-    notes.append("image fields: base64 PNG or JPEG, 8-bit RGB, fully opaque (CONTRACT.md section 5)")
+    notes.append("image fields: base64 PNG or JPEG, 8-bit RGB, fully opaque (docs/CONTRACT.md §5)")
     schema: JsonSchema = {
         "title": f"{task.task_type.value} request body for {spec.model.value}",
         "description": "Also checked by the validator, not by this schema: " + "; ".join(notes) + ".",
@@ -127,7 +127,7 @@ def _task_schema(spec: ModelSpec, task: TaskSpec) -> JsonSchema:
 def _field(f: Field) -> JsonSchema:
     """The schema of one spec field (without its name, which belongs to the parent's `properties`)."""
     if f.kind is Kind.ENUM:
-        # D27: everit has no type keyword on enum fields; any non-member is an enum violation.
+        # everit has no type keyword on enum fields: non-members are enum violations (docs/CONTRACT.md D27).
         schema: JsonSchema = {"enum": list(f.enum)}
     else:
         schema = {"type": _TYPE_NAME[f.kind]}
@@ -180,7 +180,7 @@ def _objects(f: Field, schema: JsonSchema) -> None:
     schema["properties"] = {child.name: _field(child) for child in f.fields}
     if f.required_names:
         schema["required"] = list(f.required_names)
-    schema["additionalProperties"] = False  # D9: unknown keys are extraneous at any depth
+    schema["additionalProperties"] = False  # docs/CONTRACT.md D9: unknown keys are extraneous at any depth
 
 
 _KEYWORDS: Final[tuple[Callable[[Field, JsonSchema], None], ...]] = (_strings, _numbers, _arrays, _objects)

@@ -1,8 +1,8 @@
-"""Every fixed message text of the contract, in one place (CONTRACT.md §2.2, §7.2, §7.4).
+"""Every fixed message text of the contract, in one place (docs/CONTRACT.md §2.2, §7.2, §7.4).
 
-Schema-stage details (§7.1) and project-phrased semantic messages (§7.3) are rendered from templates that live
-with the checks (`validator._render`); this module holds the texts that never vary. Texts marked Real were
-observed from AWS; the rest are the project's choices listed in CONTRACT.md §10.
+Schema-stage details (docs/CONTRACT.md §7.1) and project-phrased semantic messages (§7.3) are rendered from
+templates that live with the checks (`validator._render`); this module holds the texts that never vary. Texts
+marked Real were observed from AWS; the rest are the project's choices listed in docs/CONTRACT.md §10.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Final
 
 ERROR_TYPE_SUFFIX: Final = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 
-# §7.2 (Real)
+# docs/CONTRACT.md §7.2 (Real)
 MALFORMED: Final = "Malformed input request, please reformat your input and try again."
 MALFORMED_PREFIX: Final = "Malformed input request: "
 MALFORMED_SUFFIX: Final = ", please reformat your input and try again."
@@ -49,20 +49,21 @@ LIFECYCLE_EOL: Final = (
 ALL_IMAGES_BLOCKED: Final = "All of the generated images have been blocked by our content filters."
 SOME_IMAGES_BLOCKED: Final = "Some of the generated images have been blocked by our content filters."
 
-# §2.4 step 3 / §7.3 SEM-BODY-SIZE (D23)
+# docs/CONTRACT.md §2.4 step 3 / §7.3 SEM-BODY-SIZE (D23)
 MAX_BODY_BYTES: Final = 25_000_000
 BODY_TOO_LARGE: Final = (
     "1 validation error detected: Value at 'body' failed to satisfy constraint: "
     "Member must have length less than or equal to 25000000"
 )
 
-# §2.5.3 strict authentication
+# docs/CONTRACT.md §2.5.3 strict authentication
 MISSING_AUTH_TOKEN: Final = "Missing Authentication Token"
 WRONG_SERVICE_SCOPE: Final = "Credential should be scoped to correct service: 'bedrock'. "
 INVALID_SECURITY_TOKEN: Final = "The security token included in the request is invalid."
 INVALID_API_KEY: Final = "Authentication failed: Please make sure your API Key is valid."
 
-# §2.9 statuses and §7.2/§7.4 default texts for every modelled exception (injection defaults, D29).
+# Statuses (docs/CONTRACT.md §2.9) and default texts (§7.2, §7.4) of every modelled exception: the defaults
+# of injected faults (D29).
 EXCEPTION_STATUS: Final[dict[str, int]] = {
     "ValidationException": 400,
     "AccessDeniedException": 403,
@@ -93,7 +94,7 @@ DEFAULT_EXCEPTION_MESSAGE: Final[dict[str, str]] = {
     "ServiceUnavailableException": "Bedrock is unable to process your request.",
 }
 
-# §2.2 (D24): the one error whose body is not {"message": ...}.
+# docs/CONTRACT.md §2.2 (D24): the one error whose body is not {"message": ...}.
 UNKNOWN_OPERATION_ERROR_TYPE: Final = (
     "UnknownOperationException:http://internal.amazon.com/coral/com.amazon.coral.service/"
 )

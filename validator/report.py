@@ -2,7 +2,7 @@
 
 `validate_request` returns a `RequestReport`. Its `error` is the one error Bedrock would answer with
 (exception name, HTTP status, exact message); `errors` lists every violation found, each with the JSON
-pointer of the offending value; `warnings` lists accepted-but-likely-mistaken inputs (CONTRACT.md §8.8);
+pointer of the offending value; `warnings` lists accepted-but-likely-mistaken inputs (docs/CONTRACT.md §8.8);
 `request` is the typed, defaulted request when the body is valid.
 """
 
@@ -46,7 +46,7 @@ class ContractError:
 
 @dataclass(frozen=True)
 class ContractWarning:
-    """An input Bedrock accepts but that is probably a mistake (CONTRACT.md §8.8)."""
+    """An input Bedrock accepts but that is probably a mistake (docs/CONTRACT.md §8.8)."""
 
     code: str
     pointer: str

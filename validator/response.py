@@ -1,4 +1,5 @@
-"""Check an InvokeModel success body against the request that produced it (CONTRACT.md §2.7, §8.3, D10-D12).
+"""Check an InvokeModel success body against the request that produced it (docs/CONTRACT.md §2.7, §8.3,
+D10-D12).
 
 `validate_response(body, request)` returns a `ResponseReport` listing every problem as a
 `ContractError(stage="response", ...)`:
@@ -93,7 +94,7 @@ def _check(doc: dict[str, Any], request: InvokeRequest) -> Iterator[ContractErro
 
 def _check_error_field(doc: dict[str, Any]) -> Iterator[ContractError]:
     if "error" in doc and doc["error"] not in (SOME_IMAGES_BLOCKED, ALL_IMAGES_BLOCKED):
-        yield _error("#/error", "error", "must be absent or one of the two content-filter texts (§8.3)")
+        yield _error("#/error", "error", "must be absent or one of the two content-filter texts")
 
 
 def _check_count(images: list[Any], error: object, request: InvokeRequest) -> Iterator[ContractError]:

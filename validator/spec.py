@@ -1,21 +1,23 @@
 """The request contract as data: per model and task type, every field with its type, limits and default.
 
-This module is the single source of truth for CONTRACT.md §3 (schema), §4 (output sizes), §5.2 (input image
-sizes) and §8.1 (defaults). The schema stage (`validator._schema`), the semantic stage
+This module is the single source of truth for docs/CONTRACT.md §3 (schema), §4 (output sizes), §5.2 (input
+image sizes) and §8.1 (defaults). The schema stage (`validator._schema`), the semantic stage
 (`validator._semantic`), the JSON Schema export and the Hypothesis strategies all read these tables; none of
 them hard-codes a field.
 
 Shape of the data:
 
 * `Field` describes one JSON value: its `kind` (see `Kind`), whether it is `required` in its parent object,
-  its limits, enum values, pattern, children (`fields`, for objects, in CONTRACT.md table order, which is
-  also the schema-traversal order of §7.1) or item spec (`items`, for arrays), its `default` (§8.1) and, for
-  mask images, `mask_of` (the path of the image it masks).
+  its limits, enum values, pattern, children (`fields`, for objects, in docs/CONTRACT.md table order, which is
+  also the schema-traversal order of docs/CONTRACT.md §7.1) or item spec (`items`, for arrays), its `default`
+  (§8.1) and, for mask images, `mask_of` (the path of the image it masks).
 * `TaskSpec` is one task of one model: its `root` object field (taskType, the params key and
-  imageGenerationConfig), the names of its cross-field `rules` (ids of the §7.3 table, run in that order by
-  the semantic stage), where the output size comes from (`output_from`), and the warning switches of §8.8.
+  imageGenerationConfig), the names of its cross-field `rules` (ids of the docs/CONTRACT.md §7.3 table, run in
+  that order by the semantic stage), where the output size comes from (`output_from`), and the warning
+  switches of docs/CONTRACT.md §8.8.
 * `ModelSpec` is one model: its tasks (in the order of its `taskType` enum), its `root_keys` (the keys
-  allowed at the root when `taskType` is invalid, §3.1), its output size rule and its input image rule.
+  allowed at the root when `taskType` is invalid, docs/CONTRACT.md §3.1), its output size rule and its input
+  image rule.
 
 Accessors: `MODEL_SPECS`, `model_spec(model)`, `task_spec(model, task)`. The classes are defined in
 `validator._spec_types` and re-exported here; import them from this module.
@@ -81,17 +83,17 @@ __all__ = [
 
 # --- constants ---
 
-COLOR_PATTERN: Final = "^#[0-9A-Fa-f]{6}$"  # §3.3 colors (D33)
+COLOR_PATTERN: Final = "^#[0-9A-Fa-f]{6}$"  # docs/CONTRACT.md §3.3 colors (D33)
 
 NOVA_OUTPUT: Final = SizeLimits(
     min_side=320, max_side=4096, max_ratio=4, max_pixels=4_194_304, step=16
-)  # §4.1
+)  # docs/CONTRACT.md §4.1
 NOVA_INPUT: Final = SizeLimits(
     min_side=320, max_side=4096, max_ratio=4, max_pixels=4_194_304, step=None
-)  # §5.2
-TITAN_INPUT_MAX_SIDE: Final = 1408  # §5.2
+)  # docs/CONTRACT.md §5.2
+TITAN_INPUT_MAX_SIDE: Final = 1408  # docs/CONTRACT.md §5.2
 
-#: §4.2: the 25 Titan (width, height) pairs, in the published order.
+#: docs/CONTRACT.md §4.2: the 25 Titan (width, height) pairs, in the published order.
 TITAN_SIZES: Final[tuple[tuple[int, int], ...]] = (
     (1024, 1024), (768, 768), (512, 512), (768, 1152), (384, 576), (1152, 768), (576, 384),
     (768, 1280), (384, 640), (1280, 768), (640, 384), (896, 1152), (448, 576), (1152, 896), (576, 448),
@@ -99,9 +101,9 @@ TITAN_SIZES: Final[tuple[tuple[int, int], ...]] = (
     (1152, 640), (1173, 640),
 )  # fmt: skip
 
-_SEED_MAX: Final = "2147483646"  # both models (D1 in docs/CONTRACT.md §10)
+_SEED_MAX: Final = "2147483646"  # both models (docs/CONTRACT.md D1 in docs/CONTRACT.md §10)
 #: Nova seeds above this are accepted but draw W-SEED-LEGACY: earlier revisions of the Nova API, AWS's SDK
-#: examples and AWS's Nova MCP server cap the seed here (D1).
+#: examples and AWS's Nova MCP server cap the seed here (docs/CONTRACT.md D1).
 NOVA_LEGACY_SEED_MAX: Final = 858_993_459
 
 
@@ -133,10 +135,11 @@ def _object(name: str, *fields: Field, required: bool = False) -> Field:
 
 
 def _config(seed_max: str, defaults: ImageGenerationConfig) -> Field:
-    """§3.2: the same six keys for every task that takes the object."""
+    """docs/CONTRACT.md §3.2: the same six keys for every task that takes the object."""
     return _object(
         "imageGenerationConfig",
-        Field("width", Kind.INTEGER, default=defaults.width),  # range rules are semantic (§4)
+        # No range here: the size rules of docs/CONTRACT.md §4 are semantic.
+        Field("width", Kind.INTEGER, default=defaults.width),
         Field("height", Kind.INTEGER, default=defaults.height),
         _enum("quality", Quality, default=defaults.quality),
         _number("cfgScale", "1.1", "10", defaults.cfg_scale),
@@ -152,7 +155,8 @@ def _config(seed_max: str, defaults: ImageGenerationConfig) -> Field:
 
 
 def _control_fields() -> tuple[Field, ...]:
-    """§3.3 / §3.4: image conditioning (Nova, Titan v2). Defaults apply only with conditionImage (D6)."""
+    """Image conditioning (Nova, Titan v2; docs/CONTRACT.md §3.3, §3.4). Defaults apply only with
+    conditionImage (D6)."""
     return (
         _image("conditionImage"),
         _enum("controlMode", ControlMode, default=ControlMode.CANNY_EDGE),
@@ -192,19 +196,20 @@ def _color_guided(text_max: int) -> Field:
 
 def _variation(model: ModelId, text_max: int) -> Field:
     images = Field("images", Kind.ARRAY, required=True, min_items=1, max_items=5, items=_image(""))
-    similarity = _number("similarityStrength", "0.2", "1.0", 0.7)  # default D5
-    texts = (_text("text", text_max), _text("negativeText", text_max))  # text optional (D3)
-    # Field order follows each model's table: Nova §3.3, Titan §3.4.
+    similarity = _number("similarityStrength", "0.2", "1.0", 0.7)  # default docs/CONTRACT.md D5
+    texts = (_text("text", text_max), _text("negativeText", text_max))  # text optional (docs/CONTRACT.md D3)
+    # Field order follows each model's table: Nova docs/CONTRACT.md §3.3, Titan §3.4.
     if model is ModelId.NOVA_CANVAS:
         return _object("imageVariationParams", images, similarity, *texts, required=True)
     return _object("imageVariationParams", images, *texts, similarity, required=True)
 
 
 def _editing(model: ModelId, key: str, text_max: int, *, outpainting: bool) -> Field:
-    """INPAINTING / OUTPAINTING params (§3.3, §3.4). Titan OUTPAINTING requires text (D4)."""
+    """INPAINTING / OUTPAINTING params (docs/CONTRACT.md §3.3, §3.4). Titan OUTPAINTING requires text
+    (docs/CONTRACT.md D4)."""
     fields: list[Field] = [
         _image("image", required=True),
-        _text("maskPrompt", text_max),  # D36
+        _text("maskPrompt", text_max),  # docs/CONTRACT.md D36
         _image("maskImage", mask_of=(key, "image")),
         _text("text", text_max, required=outpainting and model.is_titan),
         _text("negativeText", text_max),
@@ -212,12 +217,12 @@ def _editing(model: ModelId, key: str, text_max: int, *, outpainting: bool) -> F
     if outpainting:
         fields.append(_enum("outPaintingMode", OutPaintingMode, default=OutPaintingMode.DEFAULT))
     if model.is_titan:
-        fields.append(Field("returnMask", Kind.BOOLEAN, default=False))  # D11
+        fields.append(Field("returnMask", Kind.BOOLEAN, default=False))  # docs/CONTRACT.md D11
     return _object(key, *fields, required=True)
 
 
 def _virtual_try_on(text_max: int) -> Field:
-    """§3.3 VIRTUAL_TRY_ON (Nova user guide, *Virtual try-on*)."""
+    """docs/CONTRACT.md §3.3 VIRTUAL_TRY_ON (Nova user guide, *Virtual try-on*)."""
     garment_styling = _object(
         "garmentStyling",
         _enum("longSleeveStyle", LongSleeveStyle),
@@ -250,7 +255,7 @@ def _virtual_try_on(text_max: int) -> Field:
             _enum("preserveHands", Exclusion, default=Exclusion.DEFAULT),
             _enum("preserveFace", Exclusion, default=Exclusion.DEFAULT),
         ),
-        _enum("mergeStyle", MergeStyle, default=MergeStyle.BALANCED),  # D25
+        _enum("mergeStyle", MergeStyle, default=MergeStyle.BALANCED),  # docs/CONTRACT.md D25
         Field("returnMask", Kind.BOOLEAN, default=False),
         required=True,
     )
@@ -258,7 +263,7 @@ def _virtual_try_on(text_max: int) -> Field:
 
 # --- per-model tables ---
 
-#: Tasks each model serves, in the order of its taskType enum (§1.2, §3.1).
+#: Tasks each model serves, in the order of its taskType enum (docs/CONTRACT.md §1.2, §3.1).
 _TASKS: Final[Mapping[ModelId, tuple[TaskType, ...]]] = MappingProxyType(
     {
         ModelId.NOVA_CANVAS: tuple(TaskType),
@@ -299,7 +304,8 @@ def _params(model: ModelId, task: TaskType, text_max: int) -> Field:
 
 
 def _rules(model: ModelId, task: TaskType) -> tuple[str, ...]:
-    """The §7.3 rules of a task, in table order (image rules always run last, per image field)."""
+    """The docs/CONTRACT.md §7.3 rules of a task, in table order (image rules always run last, per image
+    field)."""
     rules: tuple[str, ...] = ()
     if task is TaskType.VIRTUAL_TRY_ON:
         rules = ("SEM-VTO-MASK-MISSING", "SEM-VTO-MASK-STRAY")
@@ -309,7 +315,7 @@ def _rules(model: ModelId, task: TaskType) -> tuple[str, ...]:
         rules = ("SEM-CONTROL-NO-IMAGE",)
     if model.is_titan:
         # Titan checks the effective width/height pair on every task, the editing tasks and background
-        # removal included, although those then ignore a valid pair (D37).
+        # removal included, although those then ignore a valid pair (docs/CONTRACT.md D37).
         rules += _SIZE_RULES[-1:]
     elif task in (TaskType.TEXT_IMAGE, TaskType.COLOR_GUIDED_GENERATION, TaskType.IMAGE_VARIATION):
         rules += _SIZE_RULES[:-1]
@@ -340,7 +346,7 @@ def _task_spec(model: ModelId, task: TaskType, task_field: Field, config: Field,
     )
 
 
-#: §3.5: the params members each cross-field rule ties together.
+#: docs/CONTRACT.md §3.5: the params members each cross-field rule ties together.
 _MASK_PAIR: Final = ("maskPrompt", "maskImage")
 _CONTROL_FIELDS: Final = ("controlMode", "controlStrength")
 _CONTROL_IMAGE: Final = "conditionImage"
@@ -365,7 +371,7 @@ def _ties(rules: tuple[str, ...]) -> dict[str, Any]:
 
 def _model_spec(model: ModelId) -> ModelSpec:
     titan = model.is_titan
-    defaults = ImageGenerationConfig(  # §8.1, D22
+    defaults = ImageGenerationConfig(  # docs/CONTRACT.md §8.1, D22
         width=1024,
         height=1024,
         quality=Quality.STANDARD,
@@ -373,7 +379,7 @@ def _model_spec(model: ModelId) -> ModelSpec:
         number_of_images=1,
         seed=42 if titan else 12,
     )
-    text_max = 512 if titan else 1024  # §3.3, §3.4
+    text_max = 512 if titan else 1024  # docs/CONTRACT.md §3.3, §3.4
     tasks = _TASKS[model]
     task_field = Field("taskType", Kind.ENUM, required=True, enum=tuple(t.value for t in tasks))
     config = _config(_SEED_MAX, defaults)
@@ -404,5 +410,6 @@ def model_spec(model: ModelId) -> ModelSpec:
 
 
 def task_spec(model: ModelId, task: TaskType) -> TaskSpec | None:
-    """The spec of one task on one model, or None when the model does not serve the task (§1.2)."""
+    """The spec of one task on one model, or None when the model does not serve the task (docs/CONTRACT.md
+    §1.2)."""
     return MODEL_SPECS[model].tasks.get(task)

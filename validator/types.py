@@ -1,8 +1,8 @@
 """Typed, defaulted InvokeModel requests for the three image models.
 
 The validator parses a request body into these frozen objects once, at the boundary, after every check has
-passed (CONTRACT.md §3, §8.1). Everything downstream (the emulator, its generators, the journal) takes these
-objects and never touches the raw JSON dicts again.
+passed (docs/CONTRACT.md §3, §8.1). Everything downstream (the emulator, its generators, the journal) takes
+these objects and never touches the raw JSON dicts again.
 
 Enum values are the exact wire strings.
 """
@@ -20,7 +20,7 @@ Pixels: TypeAlias = npt.NDArray[np.uint8]
 
 
 class ModelId(StrEnum):
-    """Canonical ids of the served models (CONTRACT.md §1.1)."""
+    """Canonical ids of the served models (docs/CONTRACT.md §1.1)."""
 
     NOVA_CANVAS = "amazon.nova-canvas-v1:0"
     TITAN_V1 = "amazon.titan-image-generator-v1"
@@ -172,9 +172,10 @@ class InputImage:
 
 @dataclass(frozen=True)
 class ImageGenerationConfig:
-    """`imageGenerationConfig` with the model's defaults filled in (CONTRACT.md §3.2, §8.1).
+    """`imageGenerationConfig` with the model's defaults filled in (docs/CONTRACT.md §3.2, §8.1).
 
-    On editing tasks `width`/`height` hold the defaults, not what was sent: sent values are ignored (D7).
+    On editing tasks `width`/`height` hold the defaults, not what was sent: sent values are ignored
+    (docs/CONTRACT.md D7).
     """
 
     width: int
@@ -191,7 +192,7 @@ class TextToImageParams:
     negative_text: str | None = None
     style: Style | None = None
     condition_image: InputImage | None = None
-    # Defaulted (CANNY_EDGE / 0.7) only when condition_image is present; None otherwise (D6).
+    # Defaulted (CANNY_EDGE / 0.7) only when condition_image is present; None otherwise (docs/CONTRACT.md D6).
     control_mode: ControlMode | None = None
     control_strength: float | None = None
 
@@ -214,7 +215,8 @@ class ImageVariationParams:
 
 @dataclass(frozen=True)
 class InPaintingParams:
-    """Exactly one of `mask_prompt` and `mask_image` is set. Black mask pixels are edited (§6)."""
+    """Exactly one of `mask_prompt` and `mask_image` is set. Black mask pixels are edited (docs/CONTRACT.md
+    §6)."""
 
     image: InputImage
     mask_prompt: str | None = None
@@ -226,7 +228,8 @@ class InPaintingParams:
 
 @dataclass(frozen=True)
 class OutPaintingParams:
-    """Exactly one of `mask_prompt` and `mask_image` is set. Black mask pixels are kept (§6)."""
+    """Exactly one of `mask_prompt` and `mask_image` is set. Black mask pixels are kept (docs/CONTRACT.md
+    §6)."""
 
     image: InputImage
     mask_prompt: str | None = None
@@ -271,7 +274,7 @@ class MaskExclusions:
 
 @dataclass(frozen=True)
 class VirtualTryOnParams:
-    """Exactly the mask object matching `mask_type` is set (§3.3)."""
+    """Exactly the mask object matching `mask_type` is set (docs/CONTRACT.md §3.3)."""
 
     source_image: InputImage
     reference_image: InputImage
@@ -299,8 +302,9 @@ TaskParams: TypeAlias = (
 class InvokeRequest:
     """A valid request, typed and defaulted: what the model would actually run.
 
-    `output_size` is the size of every returned image (§4): the config's width x height for generation tasks,
-    the input image's size for editing tasks. For BACKGROUND_REMOVAL `config.number_of_images` is 1.
+    `output_size` is the size of every returned image (docs/CONTRACT.md §4): the config's width x height for
+    generation tasks, the input image's size for editing tasks. For BACKGROUND_REMOVAL
+    `config.number_of_images` is 1.
     """
 
     model: ModelId

@@ -88,7 +88,8 @@ def _body(raw: dict[str, Any]) -> bytes:
         )
     else:
         data = base64.b64decode(raw["body_base64"])
-    return data + b" " * raw.get("body_padding", 0)
+    padding: int = raw.get("body_padding", 0)
+    return data + b" " * padding
 
 
 def _case(path: Path) -> FixtureCase:

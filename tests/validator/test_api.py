@@ -1,4 +1,4 @@
-"""Entry points and the typed, defaulted request (CONTRACT.md §2.4, §4, §8.1)."""
+"""Entry points and the typed, defaulted request (docs/CONTRACT.md §2.4, §4, §8.1)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_outpainting_and_titan_return_mask(b64: Callable[[str], str]) -> None:
 
 def test_vto_defaults(b64: Callable[[str], str]) -> None:
     image = b64("rgb_512x512.png")
-    body = {
+    body: dict[str, Any] = {
         "taskType": "VIRTUAL_TRY_ON",
         "virtualTryOnParams": {
             "sourceImage": image,

@@ -1,8 +1,9 @@
-"""Numbers beyond Python's easy reach, read as org.json reads them (CONTRACT.md §2.6, §7.1, validator._parse).
+"""Numbers beyond Python's easy reach, read as org.json reads them (docs/CONTRACT.md §2.6, §7.1;
+validator._parse).
 
 * Decimals: Java's BigDecimal holds an exponent and a scale that fit a 32-bit int; past that org.json falls
   back to `Double.valueOf`: an underflow is the Double 0.0 (or -0.0), an overflow is not a number at all
-  (org.json keeps the token as text, as it does NaN, which D35 answers Malformed).
+  (org.json keeps the token as text, as it does NaN, which docs/CONTRACT.md D35 answers Malformed).
 * Integers of any length are integers (BigInteger) that fail on range and print in full, never converted with
   Python's quadratic, 4300-digit-limited `int()`.
 """
@@ -111,7 +112,8 @@ OVERFLOWS = {
 @pytest.mark.parametrize("token", OVERFLOWS.values(), ids=OVERFLOWS.keys())
 @pytest.mark.parametrize("field", ["cfgScale", "seed", "quality", "extraneous"])
 def test_overflow_is_malformed(field: str, token: str) -> None:
-    """Not a number to org.json (Double.valueOf is infinite): D35's NaN answer, wherever it appears."""
+    """Not a number to org.json (Double.valueOf is infinite): docs/CONTRACT.md D35's NaN answer, wherever it
+    appears."""
     _malformed(_body(f'"{field}":{token}'))
     _malformed(_body(f'"{field}":[1,{{"a":{token}}}]'))
     doc, reason = parse_body(_body(f'"{field}":{token}'))
@@ -159,7 +161,7 @@ def test_long_integer_everywhere() -> None:
     assert _violations(_body('"seed":1', f'"text":{DIGITS}')) == [
         "#/textToImageParams/text: expected type: String, found: BigInteger"
     ]
-    # width has no schema range (§4 checks it): the semantic message prints the digits too.
+    # width has no schema range (docs/CONTRACT.md §4 checks it): the semantic message prints the digits too.
     assert _violations(_body(f'"width":{DIGITS}')) == [
         f"#/imageGenerationConfig/width: must be between 320 and 4096, actual: {DIGITS}"
     ]

@@ -58,7 +58,8 @@ def test_fast_path_agrees_with_walker(data: st.DataObject) -> None:
     body = copy.deepcopy(data.draw(valid_requests(model, task)))
     doc: dict[str, Any] = {k: v for k, v in body.items()}
     paths = _paths(doc)
-    if paths and data.draw(st.booleans()):
+    mutate: bool = data.draw(st.booleans())
+    if paths and mutate:
         path = data.draw(st.sampled_from(paths))
         target: Any = doc
         for key in path[:-1]:

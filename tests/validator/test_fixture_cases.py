@@ -35,7 +35,8 @@ def test_case(case: FixtureCase) -> None:
 
 
 def test_corpus_covers_every_rule_template_and_real_message() -> None:
-    """Every §7.3 rule, every §7.1 keyword template and every real text the validator can return."""
+    """Every docs/CONTRACT.md §7.3 rule, every §7.1 keyword template and every real text the validator can
+    return."""
     from validator import messages
     from validator._render import SCHEMA_TEMPLATES, SEMANTIC_MESSAGES
 

@@ -1,4 +1,4 @@
-"""Content-Type and Accept (CONTRACT.md §2.5.1, §2.5.2)."""
+"""Content-Type and Accept (docs/CONTRACT.md §2.5.1, §2.5.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input image rules (CONTRACT.md §5, §7.3 SEM-IMG-*, SEM-MASK-*): decoding once, into RGB pixels."""
+"""Input image rules (docs/CONTRACT.md §5, §7.3 SEM-IMG-*, SEM-MASK-*): decoding once, into RGB pixels."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import struct
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -195,7 +196,7 @@ def test_titan_input_size_rule() -> None:
 
 
 def test_valid_inpainting_request_carries_decoded_images(b64: Callable[[str], str]) -> None:
-    body = {
+    body: dict[str, Any] = {
         "taskType": "INPAINTING",
         "inPaintingParams": {"image": b64("rgb_1280x720.png"), "maskImage": b64("mask_1280x720.png")},
     }

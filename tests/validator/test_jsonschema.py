@@ -1,4 +1,4 @@
-"""The exported JSON Schema agrees with the validator on the contract cases (CONTRACT.md §3, §7.1).
+"""The exported JSON Schema agrees with the validator on the contract cases (docs/CONTRACT.md §3, §7.1).
 
 Every valid fixture body validates against the exported schema, and every body Bedrock rejects at the schema
 stage (`Malformed input request: ...`) is rejected by it. Semantic-stage failures (sizes, images, masks,

@@ -1,4 +1,4 @@
-"""Strict body parsing (CONTRACT.md §2.6, D14, D35) and parsed-object input."""
+"""Strict body parsing (docs/CONTRACT.md §2.6, D14, D35) and parsed-object input."""
 
 from __future__ import annotations
 

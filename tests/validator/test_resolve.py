@@ -1,4 +1,4 @@
-"""Model id resolution (CONTRACT.md §2.3)."""
+"""Model id resolution (docs/CONTRACT.md §2.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""validate_response (CONTRACT.md §2.7, §8.3, D10-D12)."""
+"""validate_response (docs/CONTRACT.md §2.7, §8.3, D10-D12)."""
 
 from __future__ import annotations
 

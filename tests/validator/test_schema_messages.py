@@ -1,4 +1,4 @@
-"""Verbatim schema-stage messages (CONTRACT.md §7.1), by keyword: mutation → pointer → detail.
+"""Verbatim schema-stage messages (docs/CONTRACT.md §7.1), by keyword: mutation → pointer → detail.
 
 Spec-driven tables cover every field of every task of every model with a type violation; hand-written tables
 cover the other keywords and the printing rules.

@@ -1,5 +1,5 @@
-"""Nova seeds up to 2,147,483,646 with W-SEED-LEGACY above 858,993,459 (D1); Titan's size error in Bedrock's
-own words on every Titan task (docs/CONTRACT.md §7.3 SEM-SIZE-TITAN, D37)."""
+"""Nova seeds up to 2,147,483,646 with W-SEED-LEGACY above 858,993,459 (docs/CONTRACT.md D1); Titan's size
+error in Bedrock's own words on every Titan task (docs/CONTRACT.md §7.3 SEM-SIZE-TITAN, D37)."""
 
 from __future__ import annotations
 

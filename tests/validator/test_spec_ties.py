@@ -1,4 +1,4 @@
-"""The §3.5 name ties on TaskSpec name real params members and match the task's rules."""
+"""The docs/CONTRACT.md §3.5 name ties on TaskSpec name real params members and match the task's rules."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`validator.strategies` agrees with the validator: valid bodies pass, each mutation gives its exact error.
 
 Every strategy-made valid request validates (as a dict and as JSON bytes) and its typed request carries the
-defaults of CONTRACT.md §8.1 for every key it leaves out; every strategy-made invalid request produces
+defaults of docs/CONTRACT.md §8.1 for every key it leaves out; every strategy-made invalid request produces
 exactly its paired error (exception, status, message).
 """
 
@@ -64,7 +64,7 @@ def _defaults(sent: Body, typed: object, spec: Field) -> None:
                 _defaults(sent.get(field.name, {}), value, field)
         elif field.name not in sent and field.default is not None:
             if field.name in ("controlMode", "controlStrength") and "conditionImage" not in sent:
-                assert value is None, field.name  # D6: control defaults only apply with a conditionImage
+                assert value is None, field.name  # defaults need conditionImage (docs/CONTRACT.md D6)
             else:
                 assert value == field.default, field.name
 

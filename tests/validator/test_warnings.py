@@ -1,4 +1,4 @@
-"""Validator warnings (CONTRACT.md §8.8): codes, pointers, messages; they never change the verdict."""
+"""Validator warnings (docs/CONTRACT.md §8.8): codes, pointers, messages; they never change the verdict."""
 
 from __future__ import annotations
 

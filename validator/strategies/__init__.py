@@ -1,4 +1,6 @@
-"""Hypothesis strategies for InvokeModel request bodies, built from `validator.spec` (CONTRACT.md §3-§5).
+"""Hypothesis strategies for InvokeModel request bodies, built from `validator.spec` (docs/CONTRACT.md §3-§5).
+
+Hypothesis is an optional extra: `pip install 'nova-canvas-emulator[strategies]'`.
 
 * `valid_requests(model, task)`: bodies Bedrock accepts, with real small PNG/JPEG images and pure black and
   white masks at sizes legal for the model (encoded once and cached, so drawing is fast).
@@ -10,14 +12,22 @@
 `task=None` draws any task the model serves. Bodies are plain JSON-ready dicts (numbers are `int` or
 `float`); pass them to `validate_request` as they are, or `json.dumps` them first.
 
-The expected messages use the validator's wording tables (checked against CONTRACT.md by the fixture cases;
-read in `_expected`); the pointer, the rule chosen and the values printed are worked out here, independently
-of the validator's own checks. The cross-field rules' name ties come from `TaskSpec` (`validator.spec`), the
-same copy the semantic stage reads.
+The expected messages use the validator's wording tables (checked against docs/CONTRACT.md by the fixture
+cases; read in `_expected`); the pointer, the rule chosen and the values printed are worked out here,
+independently of the validator's own checks. The cross-field rules' name ties come from `TaskSpec`
+(`validator.spec`), the same copy the semantic stage reads.
 
 Layout: `_valid` draws valid bodies field by field, `_images` encodes the small images, `_schema_mutations`
 and `_semantic_mutations` break one thing each, `_invalid` picks the mutation, `_expected` words the error.
 """
+
+try:
+    import hypothesis  # noqa: F401  # the one dependency the rest of the validator does without
+except ImportError as exc:
+    raise ImportError(
+        "validator.strategies needs Hypothesis, which is an optional extra: "
+        "pip install 'nova-canvas-emulator[strategies]'"
+    ) from exc
 
 from validator.strategies._common import Body
 from validator.strategies._images import encoded_image

@@ -15,7 +15,8 @@ from validator.spec import Field, Kind, ModelSpec, TaskSpec
 Body = dict[str, Any]
 Path = tuple[str | int, ...]
 
-# Input sizes legal for each model (§5.2): Nova needs 320-4096 px sides (not /16); Titan has no minimum.
+# Input sizes legal for each model (docs/CONTRACT.md §5.2): Nova needs 320-4096 px sides (not /16); Titan
+# has no minimum.
 _NOVA_SIZES: Final = ((320, 320), (400, 336), (320, 640))
 _TITAN_SIZES: Final = ((64, 64), (80, 48), (48, 96))
 
@@ -42,7 +43,7 @@ def walk_fields(f: Field) -> Iterator[Field]:
 
 
 def input_sizes(spec: ModelSpec) -> tuple[tuple[int, int], ...]:
-    """Input image sizes legal for the model (§5.2)."""
+    """Input image sizes legal for the model (docs/CONTRACT.md §5.2)."""
     return _TITAN_SIZES if spec.model.is_titan else _NOVA_SIZES
 
 

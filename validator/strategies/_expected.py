@@ -1,8 +1,8 @@
 """The error each mutation must produce, worded by the validator's message tables.
 
-The tables (`validator._render`) are the one copy of Bedrock's wording, checked against CONTRACT.md by the
-fixture cases; this is the only strategy module that reads them. Which rule fires, its pointer and the values
-printed are worked out by the mutations, independently of the validator's checks.
+The tables (`validator._render`) are the one copy of Bedrock's wording, checked against docs/CONTRACT.md by
+the fixture cases; this is the only strategy module that reads them. Which rule fires, its pointer and the
+values printed are worked out by the mutations, independently of the validator's checks.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def schema_error(pointer: str, keyword: str, **parts: object) -> BedrockError:
 
 
 def schema_errors(violations: Sequence[Violation]) -> BedrockError:
-    """The Malformed error for several schema violations, in the order given (§7.1, D21)."""
+    """The Malformed error for several schema violations, in the order given (docs/CONTRACT.md §7.1, D21)."""
     texts = [f"{pointer}: {detail(keyword, **parts)}" for pointer, keyword, parts in violations]
     return BedrockError("ValidationException", 400, MALFORMED_PREFIX + ", ".join(texts) + MALFORMED_SUFFIX)
 
@@ -39,7 +39,7 @@ def semantic_error(pointer: str, rule: str, **parts: object) -> BedrockError:
 
 
 def java_type(value: Any) -> str:
-    """The type name everit prints for a JSON value (§7.1 `<Found>` table)."""
+    """The type name everit prints for a JSON value (docs/CONTRACT.md §7.1 `<Found>` table)."""
     if value is None or isinstance(value, bool):
         return "Null" if value is None else "Boolean"
     if isinstance(value, int):

@@ -1,4 +1,5 @@
-"""Schema-stage mutations (§3, §7.1): one value of a valid body broken, with the Malformed error."""
+"""Schema-stage mutations (docs/CONTRACT.md §3, §7.1): one value of a valid body broken, with the Malformed
+error."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def bad_enum(draw: st.DrawFn, body: Body, site: Site, ctx: Ctx) -> Invalid:
 
 
 def other_task(draw: st.DrawFn, body: Body, site: Site, ctx: Ctx) -> Invalid:
-    """§3.1: a taskType of another served task makes this task's params key extraneous."""
+    """docs/CONTRACT.md §3.1: a taskType of another served task makes this task's params key extraneous."""
     others = [t for t in ctx.spec.tasks.values() if t is not ctx.task]
     other = draw(st.sampled_from(others))
     out = set_at(body, ("taskType",), other.task_type.value)

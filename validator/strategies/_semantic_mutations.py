@@ -1,4 +1,5 @@
-"""Semantic mutations (§3.5, §4, §5): output sizes, broken images and masks, cross-field rules."""
+"""Semantic mutations (docs/CONTRACT.md §3.5, §4, §5): output sizes, broken images and masks, cross-field
+rules."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from validator.strategies._expected import semantic_error
 from validator.strategies._images import encoded_image
 from validator.strategies._valid import field_value
 
-# --- semantic mutations (§4, §5, §3.5) ---
+# --- semantic mutations (docs/CONTRACT.md §4, §5, §3.5) ---
 
 
 def _legal_side(lim_low: int, lim_high: int, step: int) -> st.SearchStrategy[int]:
@@ -22,7 +23,7 @@ def _legal_side(lim_low: int, lim_high: int, step: int) -> st.SearchStrategy[int
 
 
 def _nova_size(draw: st.DrawFn, ctx: Ctx) -> tuple[int, int, BedrockError]:
-    """An output size breaking exactly the first failing rule of §4.1 that we aim at."""
+    """An output size breaking exactly the first failing rule of docs/CONTRACT.md §4.1 that we aim at."""
     lim = ctx.spec.nova_output
     assert lim is not None and lim.step is not None
     lo, hi, step, ptr = lim.min_side, lim.max_side, lim.step, "#/imageGenerationConfig"
@@ -83,7 +84,7 @@ _BAD_NON_MASKS: Final[tuple[_BadImage, ...]] = (
 )
 _BAD_MASKS: Final[tuple[_BadImage, ...]] = (("png-grey16", "SEM-IMG-DEPTH", {"kind": "16-bit"}),)
 _BASE64_BREAKS: Final[tuple[Callable[[str], str], ...]] = (
-    lambda t: "data:image/png;base64," + t,  # §5.1: the data-URI prefix is not base64
+    lambda t: "data:image/png;base64," + t,  # docs/CONTRACT.md §5.1: the data-URI prefix is not base64
     lambda t: t[:4] + "-" + t[4:],  # URL-safe alphabet
     lambda t: t[:76] + "\n" + t[76:],  # line breaks
     lambda t: t[: len(t.rstrip("=")) // 4 * 4] + "A",  # a length of 4k+1 cannot be base64
@@ -91,7 +92,7 @@ _BASE64_BREAKS: Final[tuple[Callable[[str], str], ...]] = (
 
 
 def _bad_input_size(ctx: Ctx) -> tuple[tuple[int, int], str, dict[str, object]]:
-    """An input size breaking §5.2 for the model, with its rule and message parts (one per call site)."""
+    """An input size the model refuses (docs/CONTRACT.md §5.2), with its rule and message parts."""
     if ctx.spec.nova_input is None:
         return (1409, 64), "SEM-IMG-TITAN-SIDE", {"limit": ctx.spec.titan_input_max_side, "w": 1409, "h": 64}
     lim = ctx.spec.nova_input
@@ -121,7 +122,7 @@ def bad_image(draw: st.DrawFn, body: Body, site: Site, ctx: Ctx) -> Invalid:
 
 
 def _mask_mutation(draw: st.DrawFn, body: Body, site: Site, ctx: Ctx) -> Invalid:
-    """§5.3: grey pixels in a mask, or a mask whose size differs from its image's."""
+    """docs/CONTRACT.md §5.3: grey pixels in a mask, or a mask whose size differs from its image's."""
     w, h = ctx.size
     assert site.field.mask_of is not None
     if draw(st.booleans()):
@@ -136,7 +137,7 @@ def _mask_mutation(draw: st.DrawFn, body: Body, site: Site, ctx: Ctx) -> Invalid
 
 
 def cross_field_broken(draw: st.DrawFn, body: Body, site: Site, ctx: Ctx) -> Invalid:
-    """Break one §3.5 rule of the task's params object (the name ties are TaskSpec data)."""
+    """Break one docs/CONTRACT.md §3.5 rule of the task's params object (the name ties are TaskSpec data)."""
     out = copy.deepcopy(body)
     params: Body = get_at(out, site.path)
     pointer, task, f = site.pointer, ctx.task, site.field

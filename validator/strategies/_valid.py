@@ -1,4 +1,4 @@
-"""Valid bodies, drawn field by field from `validator.spec` (CONTRACT.md §3-§5)."""
+"""Valid bodies, drawn field by field from `validator.spec` (docs/CONTRACT.md §3-§5)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def _object(f: Field, path: Path, ctx: Ctx) -> st.SearchStrategy[Body]:
 
 
 def _cross_field(draw: st.DrawFn, params: Body, path: Path, ctx: Ctx) -> None:
-    """Make a params object satisfy its task's §3.5 rules (the name ties are TaskSpec data)."""
+    """Make a params object satisfy its task's cross-field rules (docs/CONTRACT.md §3.5; the name ties are
+    TaskSpec data)."""
     task = ctx.task
     f = task.params
 
@@ -97,7 +98,7 @@ def _cross_field(draw: st.DrawFn, params: Body, path: Path, ctx: Ctx) -> None:
 
 
 def _output_size(ctx: Ctx) -> st.SearchStrategy[tuple[int, int]]:
-    """A legal output size (§4): one of Titan's pairs, or Nova's rules."""
+    """A legal output size (docs/CONTRACT.md §4): one of Titan's pairs, or Nova's rules."""
     if ctx.spec.titan_sizes is not None:
         return st.sampled_from(sorted(ctx.spec.titan_sizes))
     lim = ctx.spec.nova_output
