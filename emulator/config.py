@@ -87,6 +87,18 @@ def parse_int(minimum: int, maximum: int | None = None) -> Parser:
     return parse
 
 
+def parse_choice(*choices: str) -> Parser:
+    """One of `choices` (any case)."""
+
+    def parse(value: object) -> str:
+        text = parse_text(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+        return text
+
+    return parse
+
+
 def parse_number(value: object) -> float:
     """A number, or its decimal text."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -306,6 +318,11 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Seconds SIGTERM or Ctrl-C waits for calls in flight; connections still open then are closed.",
     ),
     Setting(
+        "log_level", parse_choice("info", "debug"), "info", value_format="`info` or `debug`",
+        doc="`info`: the ready line, then one line per request (and warnings). `debug` adds the HTTP server's "
+        "own lines (workers starting and stopping).",
+    ),
+    Setting(
         "strict_content_type", parse_bool, False, value_format=BOOL,
         doc="Reject `Content-Type: application/octet-stream` (what the JS SDK sends without `contentType`) "
         "instead of accepting it with a warning.",
@@ -490,6 +507,7 @@ class EmulatorConfig:
     port: int = _field("port")
     workers: int = _field("workers")
     shutdown_timeout: int = _field("shutdown_timeout")
+    log_level: str = _field("log_level")
     strict_content_type: bool = _field("strict_content_type")
     model_aliases: Mapping[str, str] = _field("model_aliases")
     strict_auth: bool = _field("strict_auth")
