@@ -33,7 +33,7 @@ import yaml
 
 from validator.types import ModelId
 
-if TYPE_CHECKING:  # the test double's parsers are imported when used: `emulator.testdouble` imports this module
+if TYPE_CHECKING:  # imported when used: the `emulator.testdouble` package imports this module
     from emulator.testdouble.filters import Filters
     from emulator.testdouble.rules import Rule
 
@@ -261,7 +261,7 @@ def _kind(value: object) -> str:
 SERVER = "server"  # a field of EmulatorConfig
 TESTDOUBLE = "testdouble"  # a field of TestDoubleConfig
 FILTERS = "filters"  # a key of the content filters (`PUT /_emulator/filters` body)
-OUTPUT_BLOCK = "output_block"  # a key of the filters' `output_block` object, without the `output_block_` prefix
+OUTPUT_BLOCK = "output_block"  # a key of the filters' `output_block` object (without the prefix)
 
 
 @dataclass(frozen=True)
@@ -306,8 +306,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "port", parse_int(0, 65535), 8000, value_format=INTEGER, flag=True,
-        doc="TCP port for Bedrock Runtime, the control API and the journal page (HTTP/1.1 and h2c). `0` picks "
-        "a free port, shown in the ready line.",
+        doc="TCP port for Bedrock Runtime, the control API and the journal page (HTTP/1.1 and h2c). "
+        "`0` picks a free port, shown in the ready line.",
     ),
     Setting(
         "workers", parse_int(1, 64), 1, value_format=INTEGER, flag=True,
@@ -319,8 +319,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "log_level", parse_choice("info", "debug"), "info", value_format="`info` or `debug`",
-        doc="`info`: the ready line, then one line per request (and warnings). `debug` adds the HTTP server's "
-        "own lines (workers starting and stopping).",
+        doc="`info`: the ready line, then one line per request (and warnings). "
+        "`debug` adds the HTTP server's own lines (workers starting and stopping).",
     ),
     Setting(
         "strict_content_type", parse_bool, False, value_format=BOOL,
@@ -333,8 +333,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "strict_auth", parse_bool, False, value_format=BOOL,
-        doc="Require credentials: a SigV4 access key from `access_keys` with a valid signature, or a token from "
-        "`bearer_tokens`; anything else gets AWS's 403 errors. Off: any or no credentials pass.",
+        doc="Require credentials: a SigV4 access key from `access_keys` with a valid signature, or a token "
+        "from `bearer_tokens`; anything else gets AWS's 403 errors. Off: any or no credentials pass.",
     ),
     Setting(
         "access_keys", parse_secret_mapping, {}, value_format=MAPPING,
@@ -343,8 +343,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "bearer_tokens", parse_secret_list, frozenset(), value_format=LIST,
-        doc="For `strict_auth`: accepted Bedrock API keys (`Authorization: Bearer <token>`). Empty values and "
-        "tokens with spaces around them are refused.",
+        doc="For `strict_auth`: accepted Bedrock API keys (`Authorization: Bearer <token>`). Empty values "
+        "and tokens with spaces around them are refused.",
     ),
     Setting(
         "caption", parse_bool, True, value_format=BOOL,
@@ -375,8 +375,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "control_api", parse_bool, True, group=TESTDOUBLE, value_format=BOOL,
-        doc="Serve the control API and the journal page under `/_emulator/`. When `false`, every `/_emulator/` "
-        "path except `health` answers Bedrock's unknown-operation 404.",
+        doc="Serve the control API and the journal page under `/_emulator/`. When `false`, every "
+        "`/_emulator/` path except `health` answers Bedrock's unknown-operation 404.",
     ),
     Setting(
         "control_token", parse_secret, None, group=TESTDOUBLE,
@@ -394,8 +394,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "blocked_image_marker", parse_optional_text, None, group=FILTERS,
-        doc="Input moderation: an input image whose decoded bytes contain this text is blocked (for example a "
-        "PNG `tEXt` chunk).",
+        doc="Input moderation: an input image whose decoded bytes contain this text is blocked (for "
+        "example a PNG `tEXt` chunk).",
     ),
     Setting(
         "mask_prompt_failure_words", parse_list, (), group=FILTERS, value_format=LIST,
@@ -403,8 +403,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "output_block_mode", parse_text, "none", group=OUTPUT_BLOCK,
-        doc="Output moderation: `none`, `all`, `indices` or `probability`. Blocked images are dropped and the "
-        "200 body carries `error`.",
+        doc="Output moderation: `none`, `all`, `indices` or `probability`. Blocked images are dropped and "
+        "the 200 body carries `error`.",
     ),
     Setting(
         "output_block_indices", parse_int_list, (), group=OUTPUT_BLOCK, value_format="list of integers",
@@ -421,8 +421,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "lifecycle", parse_lifecycle, {}, group=TESTDOUBLE, value_format=MAPPING,
-        doc="Simulated model lifecycle: model id `=` `active`, `legacy` or `eol`. Legacy and end-of-life models "
-        "answer 404 ResourceNotFoundException.",
+        doc="Simulated model lifecycle: model id `=` `active`, `legacy` or `eol`. Legacy and end-of-life "
+        "models answer 404 ResourceNotFoundException.",
     ),
     Setting(
         "rules", parse_rules, (), group=TESTDOUBLE, value_format="JSON list of objects (a list in a file)",
@@ -653,7 +653,8 @@ def file_values(path: str | Path) -> dict[str, object]:
     try:
         data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        at = f"line {exc.lineno}, column {exc.colno}"
+        raise ConfigError(f"{path}: invalid JSON at {at}: {exc.msg}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

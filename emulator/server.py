@@ -229,7 +229,7 @@ class GranianServer(Server):  # type: ignore[misc, valid-type]
             return
         # Every worker accepts from this socket (SocketHolder owns a duplicate of the descriptor).
         self._ssp = None
-        self._shd = SocketHolder(os.dup(self.listener.fileno()), False, self.backlog)
+        self._shd = SocketHolder(os.dup(self.listener.fileno()), False, self.backlog)  # type: ignore[call-arg]
         self._sfd = self._shd.get_fd()
         self._sso = self.listener
 
@@ -340,12 +340,14 @@ def open_listener(host: str, port: int) -> socket.socket:
         sock.close()
         shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         if exc.errno == errno.EADDRINUSE:
-            raise StartError(f"http://{shown} is already in use (another server listens on port {port})") from None
-        if exc.errno == errno.EADDRNOTAVAIL:
-            raise StartError(f"cannot bind {host}: no network interface of this machine has that address") from None
-        if exc.errno == errno.EACCES:
-            raise StartError(f"cannot bind {shown}: permission denied (ports below 1024 need privileges)") from None
-        raise StartError(f"cannot bind {shown}: {exc.strerror}") from None
+            reason = f"http://{shown} is already in use (another server listens on port {port})"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            reason = f"cannot bind {host}: no network interface of this machine has that address"
+        elif exc.errno == errno.EACCES:
+            reason = f"cannot bind {shown}: permission denied (ports below 1024 need privileges)"
+        else:
+            reason = f"cannot bind {shown}: {exc.strerror}"
+        raise StartError(reason) from None
     sock.set_inheritable(True)
     return sock
 
