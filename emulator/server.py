@@ -365,6 +365,8 @@ def claim_state(settings: TestDoubleConfig) -> int | None:
     where = f"state_path {path}"
     if path.is_dir():
         raise StartError(f"{where} is a directory; give the path of a file in it")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise StartError(f"{where} cannot be used: {path.parent} is not a directory")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(str(path) + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o600)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,12 +25,18 @@ from typing import NoReturn, Self
 
 import pytest
 
-from emulator.pytest_plugin import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 READY_MARK = "nova-canvas-emulator ready on "
 ENV_PREFIX = "NOVA_EMULATOR_"
 STATE_PATH = ENV_PREFIX + "STATE_PATH"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (prefer `--port 0`, which the server reports, where possible)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def require_all_clients() -> bool:
