@@ -25,7 +25,6 @@ from typing import NoReturn, Self
 
 import pytest
 
-
 ROOT = Path(__file__).resolve().parents[1]
 READY_MARK = "nova-canvas-emulator ready on "
 ENV_PREFIX = "NOVA_EMULATOR_"
@@ -33,7 +32,7 @@ STATE_PATH = ENV_PREFIX + "STATE_PATH"
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now (prefer `--port 0`, which the server reports, where possible)."""
+    """A TCP port nobody listens on right now (`--port 0`, reported in the ready line, avoids the race)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -45,9 +45,8 @@ def node_modules() -> Path:
         missing_tool("node and npm")
     if not (JS_DIR / "node_modules" / "@aws-sdk" / "client-bedrock-runtime").exists():
         try:
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, capture_output=True, text=True, timeout=300
-            )
+            command = ["npm", "ci", "--no-audit", "--no-fund"]
+            result = subprocess.run(command, cwd=JS_DIR, capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired:
             missing_tool("the JS SDK (npm ci timed out: is the npm registry reachable?)")
         if result.returncode != 0:  # an unreachable registry is a missing tool, not a failure of the emulator
