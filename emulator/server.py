@@ -64,16 +64,17 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BACKLOG = 1024
 # Granian's `backpressure` is the number of connections each worker serves at once (a permit is held for the
 # life of a connection, idle keep-alive time included): past it, new connections wait in the backlog. The
-# default (backlog / workers = 1,024 for one worker) let 1,024 connections that send nothing stop a server
-# from answering anything; with the header timeout below, each such connection is closed after
-# HEADER_READ_TIMEOUT_MS, so the limit only decides how many may wait at once.
-BACKPRESSURE = 256
-# WSGI calls run on Python threads. Image generation holds the GIL, so more threads than cores do not make
-# it faster; the extra threads serve calls that wait instead: latency and stall rules, journal reads waiting
-# for the writer, clients that upload slowly. 32 per worker is far more than the CPU-bound calls need and
-# bounds the memory of waiting ones (Granian's default, backpressure / 2 = 512 threads, warned at every
-# start). Granian warns above 2 x cores + 1 threads; the count is intentional, so that one warning is dropped.
-BLOCKING_THREADS = 32
+# reaper below closes connections that hold a permit without using it, so the limit only decides how many
+# may be open at once.
+BACKPRESSURE = 512
+# WSGI calls run on Python threads. Image generation holds the GIL, so more threads than cores do not make it
+# faster; the threads serve calls that wait instead: latency and stall rules, journal reads waiting for the
+# writer, and uploads in progress (Granian has no body read timeout, so a client that stalls mid-body holds
+# a thread until the reaper's UNANSWERED_TIMEOUT_S). 256 per worker lets that many slow or stalled uploads
+# wait while the worker still answers others; a waiting thread costs little memory. (Granian's default,
+# backpressure / 2, gave 512 threads and a warning at every start; it warns above 2 x cores + 1 threads, and
+# as the count is intentional that warning is dropped.)
+BLOCKING_THREADS = 256
 # A connection must send a complete request head within this time (HTTP/1.1 and the HTTP/2 preface alike):
 # idle keep-alive connections and connections that send nothing are closed after it.
 HEADER_READ_TIMEOUT_MS = 10_000
@@ -89,9 +90,16 @@ H2_MAX_CONCURRENT_STREAMS = 32
 # the kernel's TCP state of the worker's connections every REAP_INTERVAL_S and shuts down
 # * connections that have sent nothing at all for SILENT_TIMEOUT_S, and
 # * connections whose peer has read nothing for WRITE_TIMEOUT_S while data waits to be sent (its receive
-#   window stays closed): an unread response is dropped, and its memory freed, after that long.
+#   window stays closed): an unread response is dropped, and its memory freed, after that long, and
+# * connections where the client spoke last and nothing has moved either way for UNANSWERED_TIMEOUT_S: an
+#   upload stalled mid-body (which holds a worker thread), or a call held that long by a latency or stall
+#   rule (twice botocore's default read timeout, so its client has long given up), and
+# * HTTP/1.1 keep-alive connections idle (the server spoke last, everything read) for KEEP_ALIVE_TIMEOUT_S
+#   (HTTP/2 connections stay while the client answers the server's pings).
 SILENT_TIMEOUT_S = 10.0
+KEEP_ALIVE_TIMEOUT_S = 60.0
 WRITE_TIMEOUT_S = 30.0
+UNANSWERED_TIMEOUT_S = 120.0
 REAP_INTERVAL_S = 2.0
 
 
@@ -138,9 +146,9 @@ class TcpState:
     """What the kernel knows about one accepted connection (from TCP_INFO and the send queue)."""
 
     bytes_received: int
-    ms_since_data_sent: int
+    ms_since_data_sent: int  # very large when nothing was ever sent
     unsent_bytes: int
-    age_ms: int  # since the last data received, or since the connection was set up when none was
+    ms_since_data_received: int  # since the connection was set up when nothing was received
 
 
 def tcp_state(sock: socket.socket) -> TcpState | None:
@@ -166,10 +174,14 @@ def tcp_state(sock: socket.socket) -> TcpState | None:
 
 
 def should_close(state: TcpState) -> bool:
-    """A connection that has sent nothing for too long, or has not read its response for too long."""
-    silent = state.bytes_received == 0 and state.age_ms > SILENT_TIMEOUT_S * 1000
-    unread = state.unsent_bytes > 0 and state.ms_since_data_sent > WRITE_TIMEOUT_S * 1000
-    return silent or unread
+    """A connection that has sent nothing, not read its response, stalled after speaking, or stayed idle,
+    for too long."""
+    received_ago, sent_ago = state.ms_since_data_received, state.ms_since_data_sent
+    silent = state.bytes_received == 0 and received_ago > SILENT_TIMEOUT_S * 1000
+    unread = state.unsent_bytes > 0 and sent_ago > WRITE_TIMEOUT_S * 1000
+    unanswered = sent_ago > received_ago > UNANSWERED_TIMEOUT_S * 1000
+    idle = state.unsent_bytes == 0 and received_ago >= sent_ago > KEEP_ALIVE_TIMEOUT_S * 1000
+    return silent or unread or unanswered or idle
 
 
 def reap_connections() -> None:

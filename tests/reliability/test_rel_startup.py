@@ -408,3 +408,50 @@ def test_python_m_emulator_ignores_a_users_validator_module(tmp_path: Path) -> N
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     assert os.path.exists(tmp_path / "validator.py")
+
+
+# --- which connections the reaper closes (the kernel's view of one connection) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "sent_ago", "unsent", "received_ago", "closed"),
+    [
+        (0, 10**9, 0, 9_000, False),  # connected 9 s ago, nothing sent yet
+        (0, 10**9, 0, 11_000, True),  # silent for more than 10 s
+        (500, 31_000, 4_000_000, 40_000, True),  # response not read for more than 30 s
+        (500, 20_000, 4_000_000, 40_000, False),  # response being read slowly
+        (500, 10**9, 0, 121_000, True),  # upload stalled, or a call held, for more than 120 s
+        (500, 10**9, 0, 100_000, False),  # a call held 100 s (latency rule)
+        (500, 61_000, 0, 62_000, True),  # keep-alive idle for more than 60 s
+        (500, 30_000, 0, 62_000, False),  # answered 30 s ago
+    ],
+)
+def test_reaper_rules(received: int, sent_ago: int, unsent: int, received_ago: int, closed: bool) -> None:
+    from emulator.server import TcpState, should_close
+
+    assert should_close(TcpState(received, sent_ago, unsent, received_ago)) is closed
+
+
+def test_unread_responses_are_dropped_after_the_write_timeout(tmp_path: Path) -> None:
+    """A client that does not read its response (five 2048x2048 images, about 29 MB): after the write timeout
+    (30 s) the server drops it, so a reader that comes back late gets only what the kernel had buffered."""
+    srv = start(tmp_path, "unread")
+    sock = _unread_response(srv.port)
+    try:
+        time.sleep(45)  # the write timeout, the reaper's interval, and the generation itself
+        sock.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(65536)
+        length = int(re.search(rb"content-length: (\d+)", head.lower()).group(1))  # type: ignore[union-attr]
+        received = len(head.split(b"\r\n\r\n", 1)[1])
+        try:
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+        assert length > 25_000_000 and received < length, (length, received)
+        assert httpx.get(srv.url + "/_emulator/health", timeout=10).status_code == 200
+    finally:
+        sock.close()
+        assert srv.stop() == 0
