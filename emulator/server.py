@@ -82,7 +82,6 @@ HEADER_READ_TIMEOUT_MS = 10_000
 # whose reader is gone (zero windows, nothing read) cannot hold its responses forever.
 H2_KEEP_ALIVE_INTERVAL_MS = 10_000
 H2_KEEP_ALIVE_TIMEOUT_S = 10
-H2_MAX_CONCURRENT_STREAMS = 32
 
 # Granian has no idle-connection timeout before the first byte (in `auto` mode its header timeout starts
 # with the request head, so a connection that sends nothing is never closed) and no write timeout (a client
@@ -278,7 +277,6 @@ def build_server(config: EmulatorConfig) -> GranianServer:
         http2_settings=HTTP2Settings(
             keep_alive_interval=H2_KEEP_ALIVE_INTERVAL_MS,
             keep_alive_timeout=H2_KEEP_ALIVE_TIMEOUT_S,
-            max_concurrent_streams=H2_MAX_CONCURRENT_STREAMS,
         ),
         log_level=LogLevels.debug if config.log_level == "debug" else LogLevels.warning,
         log_dictconfig=logging_config(),

@@ -455,3 +455,26 @@ def test_unread_responses_are_dropped_after_the_write_timeout(tmp_path: Path) ->
     finally:
         sock.close()
         assert srv.stop() == 0
+
+
+def test_extra_bytes_after_the_body_are_bounded(tmp_path: Path) -> None:
+    """Bytes beyond the `Content-Length` that start a request head which never completes: the first request
+    is answered, and the connection is closed by the header read timeout (10 s), not held."""
+    srv = start(tmp_path, "extra")
+    body = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}}).encode()
+    head = (
+        "POST /model/amazon.nova-canvas-v1:0/invoke HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection(("127.0.0.1", srv.port))
+    try:
+        sock.sendall(head + body + b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n")
+        sock.settimeout(60)
+        received = b""
+        while chunk := sock.recv(1 << 20):
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert received.count(b"HTTP/1.1 ") == 1
+    finally:
+        sock.close()
+        assert srv.stop() == 0
