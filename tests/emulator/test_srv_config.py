@@ -167,7 +167,8 @@ def test_bad_values_name_the_setting(values: dict[str, object], message: str) ->
 def test_a_file_may_nest_sections(tmp_path: Path) -> None:
     path = tmp_path / "emulator.yaml"
     path.write_text(
-        "testdouble:\n  seed: 3\nfilters:\n  blocked_words: [x]\n  output_block: {mode: all}\nstate_path: ':memory:'\n"
+        "testdouble:\n  seed: 3\nfilters:\n  blocked_words: [x]\n  output_block: {mode: all}\n"
+        "state_path: ':memory:'\n"
     )
     config = EmulatorConfig.from_file(path)
     assert config.testdouble.seed == 3
