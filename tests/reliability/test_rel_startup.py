@@ -478,3 +478,32 @@ def test_extra_bytes_after_the_body_are_bounded(tmp_path: Path) -> None:
     finally:
         sock.close()
         assert srv.stop() == 0
+
+
+def test_state_directories_of_killed_servers_are_removed_at_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory whose lock is free and older than a minute is a killed server's; a held or young one is
+    left alone."""
+    import fcntl
+    import tempfile
+
+    from emulator import server
+    from emulator.config import STATE_DIR_PREFIX, STATE_FILE
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dirs = {name: tmp_path / f"{STATE_DIR_PREFIX}{name}" for name in ("abandoned", "held", "young")}
+    for state_dir in dirs.values():
+        state_dir.mkdir()
+        (state_dir / (STATE_FILE + server.LOCK_SUFFIX)).write_text("1")
+    old = time.time() - 120
+    for name in ("abandoned", "held"):
+        os.utime(dirs[name] / (STATE_FILE + server.LOCK_SUFFIX), (old, old))
+    with (dirs["held"] / (STATE_FILE + server.LOCK_SUFFIX)).open("r+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        server.remove_abandoned_state_dirs()
+    assert {name: path.exists() for name, path in dirs.items()} == {
+        "abandoned": False,
+        "held": True,
+        "young": True,
+    }
