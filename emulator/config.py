@@ -274,7 +274,6 @@ class Setting:
     doc: str
     group: str = SERVER
     value_format: str = "text"  # how a value is written, for the reference
-    flag: bool = False  # also a command-line flag (`--name-with-dashes`)
 
     @property
     def env_var(self) -> str:
@@ -283,7 +282,7 @@ class Setting:
 
     @property
     def option(self) -> str:
-        """The command-line flag spelling (whether or not the command offers it)."""
+        """The command-line flag spelling (the command offers `--host`, `--port` and `--workers`)."""
         return "--" + self.name.replace("_", "-")
 
     @property
@@ -300,17 +299,17 @@ MAPPING = "mapping: `k=v,...` or `{\"k\":\"v\"}`"
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "host", parse_text, "127.0.0.1", flag=True,
+        "host", parse_text, "127.0.0.1",
         doc="Address to bind. The default accepts loopback connections only; `0.0.0.0` listens on every "
         "interface (the container image sets it).",
     ),
     Setting(
-        "port", parse_int(0, 65535), 8000, value_format=INTEGER, flag=True,
+        "port", parse_int(0, 65535), 8000, value_format=INTEGER,
         doc="TCP port for Bedrock Runtime, the control API and the journal page (HTTP/1.1 and h2c). "
         "`0` picks a free port, shown in the ready line.",
     ),
     Setting(
-        "workers", parse_int(1, 64), 1, value_format=INTEGER, flag=True,
+        "workers", parse_int(1, 64), 1, value_format=INTEGER,
         doc="Worker processes. All workers share one state (rules, counters, journal).",
     ),
     Setting(
