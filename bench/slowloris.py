@@ -5,7 +5,8 @@
 For each step, opens that many connections that send an InvokeModel head with `Content-Length: 100` and one
 byte of body, then stall; then times a health check and an InvokeModel from a fresh connection (10 s
 timeout); then closes the stalled connections and checks the server recovers. Loopback only, bounded.
-Granian has no request-body read timeout, so each stalled body holds one of the worker's blocking threads.
+Granian has no request-body read timeout, so each stalled body holds one of the worker's 256 threads until
+the server's connection reaper closes it, 120 s after its last byte (emulator/server.py).
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The REAL emulator server as a subprocess, shared by tests/clients, tests/reliability, tests/ui and bench/.
 
-The console script (Granian) on a free loopback port, its output in a log file (never a full pipe), readiness
-from its ready line, stopped by signalling our own child by pid. The server's environment is the test's
-without `NOVA_EMULATOR_*` leaking in from the caller, with the checkout root first on PYTHONPATH (the server
-runs the code next to these tests, even if another checkout is installed in the venv) and the test double's
-SQLite state next to the log (pytest's tmp dirs are pruned; the emulator's own default, a fresh
-/tmp/nova-canvas-emulator-* directory per start, is only removed on a clean exit).
+The console script (Granian) on a port it picks itself (`--port 0`, read from its ready line), its output in
+a log file (never a full pipe), readiness from its ready line, stopped by signalling our own child by pid. The
+server's environment is the test's without `NOVA_EMULATOR_*` leaking in from the caller, with the checkout
+root first on PYTHONPATH (the server runs the code next to these tests, even if another checkout is installed
+in the venv) and the test double's SQLite state next to the log (pytest's tmp dirs are pruned; the
+emulator's own default, a fresh /tmp/nova-canvas-emulator-* directory per start, is removed when the server
+stops, or by the next start when it was killed).
 
 Importable as `tests.server_process` from every test directory: pyproject.toml puts the checkout root on
 pytest's `pythonpath`. `emulator/pytest_plugin.py` is the public counterpart for users' test suites.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,12 +26,17 @@ from typing import NoReturn, Self
 
 import pytest
 
-from emulator.pytest_plugin import free_port
-
 ROOT = Path(__file__).resolve().parents[1]
 READY_MARK = "nova-canvas-emulator ready on "
 ENV_PREFIX = "NOVA_EMULATOR_"
 STATE_PATH = ENV_PREFIX + "STATE_PATH"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (`--port 0`, reported in the ready line, avoids the race)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def require_all_clients() -> bool:
@@ -75,15 +82,19 @@ class EmulatorProcess:
     def __init__(
         self, log_path: Path, args: Sequence[str] = (), env: Mapping[str, str | None] | None = None
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # `--port 0`: the server binds a port the system picks and reports it in its ready line (no race with
+        # another process between choosing a free port and binding it); `wait_ready` reads it.
+        self.port = 0
+        self.url = ""
+        if "--port" not in args:
+            args = ["--port", "0", *args]
         self.log_path = log_path
         environ = server_env(log_path, env)
         # The test double's SQLite file; None when the emulator picks its own (the setting left unset).
         self.state_path = Path(environ[STATE_PATH]) if STATE_PATH in environ else None
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
-            [*server_command(), "--port", str(self.port), *args],
+            [*server_command(), *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=environ,
@@ -108,11 +119,13 @@ class EmulatorProcess:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 60.0) -> str:
-        """Block until the ready line appears; return it."""
+        """Block until the ready line appears; return it (and take the port it reports)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.log().splitlines():
                 if line.startswith(READY_MARK):
+                    self.port = int(line.rsplit(":", 1)[1])
+                    self.url = f"http://127.0.0.1:{self.port}"
                     return line
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")

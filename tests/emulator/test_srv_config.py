@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator import EmulatorConfig
-from emulator.config import env_values, parse_bool
+from emulator.config import SETTINGS, ConfigError, env_values, parse_bool
 
 PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
 
@@ -107,3 +107,85 @@ def test_unknown_keys_belong_to_the_test_double() -> None:
 def test_config_is_frozen() -> None:
     with pytest.raises(AttributeError):
         EmulatorConfig().port = 1  # type: ignore[misc]
+
+
+# --- one parser per value type: the same text means the same in every source ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [('["a","b"]', ("a", "b")), ("a,b", ("a", "b")), (" a , b ", ("a", "b")), ('[" a", "b"]', (" a", "b"))],
+)
+def test_lists_take_json_and_comma_forms_alike(text: str, words: tuple[str, ...]) -> None:
+    """Comma-separated items are stripped; JSON items are kept as written."""
+    config = EmulatorConfig.from_env({"NOVA_EMULATOR_BLOCKED_WORDS": text})
+    assert config.testdouble.filters.blocked_words == words
+    config.testdouble.remove_owned_state()
+
+
+def test_bearer_tokens_in_json_form() -> None:
+    config = EmulatorConfig.from_env({"NOVA_EMULATOR_BEARER_TOKENS": '["a","b"]'})
+    assert config.bearer_tokens == frozenset({"a", "b"})
+    config.testdouble.remove_owned_state()
+
+
+def test_mappings_take_json_and_pairs_forms_alike() -> None:
+    pairs = EmulatorConfig.from_env({"NOVA_EMULATOR_ACCESS_KEYS": "AKID=s"})
+    as_json = EmulatorConfig.from_env({"NOVA_EMULATOR_ACCESS_KEYS": '{"AKID": "s"}'})
+    assert pairs.access_keys == as_json.access_keys == {"AKID": "s"}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"workers": "two"}, "setting workers: not an integer: 'two'"),
+        ({"port": True}, "setting port: not an integer: True"),
+        ({"control_token": None}, "setting control_token: must be text, not null (quote it in YAML)"),
+        ({"control_token": True}, "setting control_token: must be text, not a boolean (quote it in YAML)"),
+        (
+            {"control_token": "s3cret "},
+            "setting control_token: has spaces around it, which no client would send",
+        ),
+        (
+            {"bearer_tokens": ["a", " b"]},
+            "setting bearer_tokens: has spaces around it, which no client would send",
+        ),
+        (
+            {"strict_auth": None},
+            "setting strict_auth: not a boolean: None (use true/false, 1/0, yes/no or on/off)",
+        ),
+        ({"blocked_words": '["a",'}, "setting blocked_words: invalid JSON: Expecting value at column 6"),
+        ({"no_such_setting": 1}, "setting no_such_setting: unknown setting"),
+    ],
+)
+def test_bad_values_name_the_setting(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        EmulatorConfig.from_mapping(values)
+    assert str(caught.value) == message
+
+
+def test_a_file_may_nest_sections(tmp_path: Path) -> None:
+    path = tmp_path / "emulator.yaml"
+    path.write_text(
+        "testdouble:\n  seed: 3\nfilters:\n  blocked_words: [x]\n  output_block: {mode: all}\n"
+        "state_path: ':memory:'\n"
+    )
+    config = EmulatorConfig.from_file(path)
+    assert config.testdouble.seed == 3
+    assert config.testdouble.filters.blocked_words == ("x",)
+    assert config.testdouble.filters.output_block.mode == "all"
+
+
+def test_memory_state_is_refused_with_two_workers() -> None:
+    with pytest.raises(ConfigError, match="cannot be shared by 2 workers"):
+        EmulatorConfig.from_mapping({"state_path": ":memory:", "workers": 2})
+
+
+def test_every_setting_is_one_row_of_the_table() -> None:
+    """The attribute each row fills exists on its object, with the row's default."""
+    config = EmulatorConfig.from_mapping({"state_path": ":memory:"})
+    for setting in SETTINGS:
+        if setting.group == "server":
+            assert getattr(config, setting.name) == setting.default, setting.name
+        elif setting.group == "testdouble" and setting.name != "state_path":
+            assert getattr(config.testdouble, setting.name) == setting.default, setting.name

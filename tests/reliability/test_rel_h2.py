@@ -1,4 +1,4 @@
-"""HTTP/2 abuse against the real server (issue 7), with a raw h2 client: a rapid-reset burst (CVE-2023-44487
+"""HTTP/2 abuse against the real server with a raw h2 client: a rapid-reset burst (CVE-2023-44487
 style) is cut off without hurting other clients, and 150 concurrent streams on one connection are all
 answered with identical bytes."""
 

@@ -1,4 +1,4 @@
-"""Limits under load (issue 7, security): several large bodies at once keep the server responsive and its
+"""Limits under load, for security: several large bodies at once keep the server responsive and its
 memory bounded; answers stay exact. Memory is read from /proc (VmRSS of the Granian workers)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The server process under stress (issue 7): SIGTERM with calls in flight finishes them; injected connection
+"""The server process under stress: SIGTERM with calls in flight finishes them; injected connection
 faults and stalls never take the server down. Fault rules go through the control API of our own server."""
 
 from __future__ import annotations

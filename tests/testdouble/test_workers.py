@@ -49,7 +49,6 @@ def test_times_counter_is_exact_across_workers(two_workers: EmulatorServer) -> N
     entries = control.journal()
     assert len(entries) == CALLS
     assert Counter(e["status"] for e in entries) == {429: 7, 200: CALLS - 7}
-    assert len({e["worker_pid"] for e in entries}) == 2, "both workers should have served requests"
     [stored] = control.rules()
     assert (stored["id"], stored["matched"], stored["fired"]) == (rule["id"], CALLS, 7)
 
@@ -78,3 +77,17 @@ def test_rule_changes_reach_every_worker(two_workers: EmulatorServer) -> None:
     for client in clients:
         assert len(invoke(client, text_body())["images"]) == 1
     assert len(control.journal()) == 2 * THREADS
+
+
+def test_both_workers_serve_one_shared_state(two_workers: EmulatorServer) -> None:
+    """Fresh connections until both workers have accepted one (which worker accepts is the kernel's choice,
+    so the test keeps connecting rather than expecting a spread); the journal is one, whichever served."""
+    control = two_workers.control
+    control.reset()
+    pids: set[int] = set()
+    for _ in range(200):
+        invoke(two_workers.bedrock_client(total_attempts=1), text_body())
+        pids = {entry["worker_pid"] for entry in control.journal()}
+        if len(pids) == 2:
+            break
+    assert len(pids) == 2, "a worker never accepted a connection in 200 tries"
