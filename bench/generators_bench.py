@@ -1,4 +1,4 @@
-"""Speed and memory of the image generators (issue 4), against a PNG-encoding floor.
+"""Speed and memory of the image generators, against a PNG-encoding floor.
 
     .venv/bin/python bench/generators_bench.py [--repeat N] [--check]
 
@@ -133,7 +133,7 @@ def task_requests() -> dict[str, InvokeRequest]:
 
 
 def largest_request() -> InvokeRequest:
-    """The largest Nova request: 2048 x 2048 (w*h = 4,194,304, the D2 limit), 5 images."""
+    """The largest Nova request: 2048 x 2048 (w*h = 4,194,304, the limit of docs/CONTRACT.md D2), 5 images."""
     return _request(TextToImageParams(text=PROMPT), TaskType.TEXT_IMAGE, size=2048, count=5)
 
 

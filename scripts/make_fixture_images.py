@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the small, deterministic images under fixtures/images/ (CONTRACT.md §5 cases).
+"""Write the small, deterministic images under fixtures/images/ (the docs/CONTRACT.md §5 cases).
 
 Run from the repository root: `python scripts/make_fixture_images.py`. The outputs are committed; rerunning
 rewrites them byte for byte with the same Pillow/zlib. Flat colours and simple shapes keep the PNGs tiny.

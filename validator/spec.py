@@ -156,7 +156,7 @@ def _config(seed_max: str, defaults: ImageGenerationConfig) -> Field:
 
 def _control_fields() -> tuple[Field, ...]:
     """Image conditioning (Nova, Titan v2; docs/CONTRACT.md §3.3, §3.4). Defaults apply only with
-    conditionImage (D6)."""
+    conditionImage (docs/CONTRACT.md D6)."""
     return (
         _image("conditionImage"),
         _enum("controlMode", ControlMode, default=ControlMode.CANNY_EDGE),

@@ -139,7 +139,7 @@ class ContentFilters:
             text = messages.TITAN_TEXT_BLOCKED if request.model.is_titan else messages.NOVA_TEXT_BLOCKED
             return _validation(text)
         if any(self._image_blocked(image) for image in input_images(request.params)):
-            return _validation(messages.IMAGE_BLOCKED)  # Nova's text for Titan too (D28)
+            return _validation(messages.IMAGE_BLOCKED)  # Nova's text for Titan too (docs/CONTRACT.md D28)
         if self._mask_failure is not None and any(
             self._mask_failure.search(t) for t in mask_prompts(request)
         ):
