@@ -16,8 +16,8 @@ Targets, all called with the same boto3 client settings and a default TEXT_IMAGE
             (b) and (c) are printed.
 
 Requests rotate over the targets (a different starting target each round), so drift on a shared machine hits
-all of them alike; a short pause after each call keeps one server's work after its response (the emulator's
-journal entry and log line) out of the next target's time. Prints a Markdown table of p50/p99 per target
+all of them alike; a short pause after each call keeps one server's work after its response (the emulator
+hands freed memory back to the system then) out of the next target's time. Prints a Markdown table of p50/p99 per target
 and the ratios to the floor.
 
     .venv/bin/python bench/server_bench.py [--rounds 150] [--pause-ms 3] [--check] [--encoding-floor]
@@ -160,7 +160,7 @@ def measure(
     calls: dict[str, Callable[[int], float]], rounds: int, warmup: int, pause_s: float = PAUSE_S
 ) -> dict[str, list[float]]:
     """Interleaved rounds; after every call a pause, so work a server does after answering (the emulator
-    writes its journal entry and log line then) is over before the next target is timed, not charged to it."""
+    hands freed memory back to the system then) is over before the next target is timed, not charged to it."""
     names = list(calls)
     for index in range(warmup):
         for name in names:
