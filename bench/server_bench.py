@@ -17,8 +17,8 @@ Targets, all called with the same boto3 client settings and a default TEXT_IMAGE
 
 Requests rotate over the targets (a different starting target each round), so drift on a shared machine hits
 all of them alike; a short pause after each call keeps one server's work after its response (the emulator
-hands freed memory back to the system then) out of the next target's time. Prints a Markdown table of p50/p99 per target
-and the ratios to the floor.
+hands freed memory back to the system then) out of the next target's time. Prints a Markdown table of p50/p99
+per target and the ratios to the floor.
 
     .venv/bin/python bench/server_bench.py [--rounds 150] [--pause-ms 3] [--check] [--encoding-floor]
                                            [--compare-tree PATH]

@@ -55,7 +55,8 @@ def _legacy_seed(config: dict[str, Any], spec: ModelSpec) -> list[ContractWarnin
 
 
 def _pair_rejected(config: dict[str, Any], spec: ModelSpec) -> bool:
-    """Titan checks the effective width/height pair on every task, even where it then ignores it (docs/CONTRACT.md D37)."""
+    """Titan checks the effective width/height pair on every task, even where it then ignores it
+    (docs/CONTRACT.md D37)."""
     if spec.titan_sizes is None:
         return False
     pair = (config.get("width", spec.defaults.width), config.get("height", spec.defaults.height))

@@ -3,8 +3,8 @@
 JSON in and out; errors are `{"message": ...}` with 400 (bad input), 401 (missing or wrong bearer token, when
 one is configured), 404 (no such rule or entry), 403/415 from `emulator.testdouble.guard` (another site's
 request), or 503 when the state store cannot be read or written. Every write is one SQLite transaction, so
-an error means nothing changed. `GET /_emulator/health` belongs to the pipeline
-(`emulator.routes`) and is never behind the token.
+an error means nothing changed. `GET /_emulator/health` belongs to the server (`emulator.routes`), not
+to the test double, and is never behind the token.
 """
 
 from __future__ import annotations
