@@ -57,8 +57,8 @@ def _new(cls: type[T], **values: object) -> T:
 
     Frozen `__init__` sets each field through `object.__setattr__`, which made object construction the largest
     cost of validating a small body; here every field is always given, so filling `__dict__` directly is
-    equivalent (the types have no `__post_init__`). tests/validator/test_build.py checks that every field is
-    set.
+    equivalent (the types have no `__post_init__`). tests/validator/test_api.py (`_all_fields_set`) checks
+    that every field is set.
     """
     obj = object.__new__(cls)
     obj.__dict__.update(values)
