@@ -57,7 +57,8 @@ APP_TARGET = "emulator.app:create_app"
 LOGGER_NAME = "nova_canvas_emulator"
 READY_TIMEOUT_S = 60.0
 LOCK_SUFFIX = ".lock"
-STATE_FILE_SUFFIXES = ("", "-wal", "-shm", "-journal", "-changes")  # SQLite's files and the change counter
+# SQLite's files, and `-changes`, a change-counter file earlier versions kept beside them (still removed).
+STATE_FILE_SUFFIXES = ("", "-wal", "-shm", "-journal", "-changes")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Connections the kernel queues before a worker accepts them.
@@ -68,12 +69,12 @@ BACKLOG = 1024
 # may be open at once.
 BACKPRESSURE = 512
 # WSGI calls run on Python threads. Image generation holds the GIL, so more threads than cores do not make it
-# faster; the threads serve calls that wait instead: latency and stall rules, journal reads waiting for the
-# writer, and uploads in progress (Granian has no body read timeout, so a client that stalls mid-body holds
-# a thread until the reaper's UNANSWERED_TIMEOUT_S). 256 per worker lets that many slow or stalled uploads
-# wait while the worker still answers others; a waiting thread costs little memory. (Granian's default,
-# backpressure / 2, gave 512 threads and a warning at every start; it warns above 2 x cores + 1 threads, and
-# as the count is intentional that warning is dropped.)
+# faster; the threads serve calls that wait instead: latency and stall rules, and uploads in progress (Granian
+# has no body read timeout, so a client that stalls mid-body holds a thread until the reaper's
+# UNANSWERED_TIMEOUT_S). 256 per worker lets that many slow or stalled uploads wait while the worker still
+# answers others; a waiting thread costs little memory. (Granian's default, backpressure / 2, gave 512 threads
+# and a warning at every start; it warns above 2 x cores + 1 threads, and as the count is intentional that
+# warning is dropped.)
 BLOCKING_THREADS = 256
 # A connection must send a complete request head within this time (HTTP/1.1 and the HTTP/2 preface alike):
 # idle keep-alive connections and connections that send nothing are closed after it.
