@@ -1,4 +1,7 @@
-"""INPAINTING and OUTPAINTING: regenerate one area of the input image, keep the rest (CONTRACT.md §6).
+"""INPAINTING and OUTPAINTING: regenerate one area of the input image, keep the rest (docs/CONTRACT.md §6).
+
+A `maskPrompt` selects its area by the rule in `segment.select_region` (the subject, or its complement for
+background words).
 
 Kept pixels are copied from the input byte for byte. The only exception is OUTPAINTING's `DEFAULT` mode,
 which blends the outermost `BLEND_BAND` pixels of the kept area into the new content, as Bedrock's DEFAULT
