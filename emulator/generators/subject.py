@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -159,9 +160,32 @@ def _analyse(pixels: Pixels) -> Subject:
     return Subject(alpha=alpha, mask=mask, present=present)
 
 
+_known_digests: dict[int, tuple[weakref.ref[Pixels], bytes]] = {}
+
+
 def _digest(pixels: Pixels) -> bytes:
-    shape = ",".join(str(n) for n in pixels.shape).encode("ascii")
-    return hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=16, person=shape[:16]).digest()
+    """SHA-256 of the shape and the pixels (SHA-256 has CPU instructions on current x86 and ARM: about 2 ms
+    for a 1024x1024 picture, where BLAKE2 took 7).
+
+    A read-only array (decoded input images are) cannot change, so its digest is remembered for as long as
+    the array lives: one request asks for the subject, the person and the cleared picture of one source.
+    """
+    if not pixels.flags.writeable:
+        known = _known_digests.get(id(pixels))
+        if known is not None and known[0]() is pixels:
+            return known[1]
+    digest = hashlib.sha256(",".join(str(n) for n in pixels.shape).encode("ascii"))
+    digest.update(np.ascontiguousarray(pixels).data)
+    value = digest.digest()
+    if not pixels.flags.writeable:
+        key = id(pixels)
+        _known_digests[key] = (weakref.ref(pixels, lambda _: _known_digests.pop(key, None)), value)
+    return value
+
+
+def mask_key(mask: BoolMask) -> str:
+    """A short text naming a mask's pixels, for analyses that depend on a picture and a mask."""
+    return hashlib.sha256(np.packbits(mask).data).hexdigest()[:32] + f"{mask.shape}"
 
 
 T = TypeVar("T")

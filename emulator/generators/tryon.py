@@ -57,7 +57,7 @@ from validator.types import (
 from .editing import black_area, fill_from_surroundings
 from .layout import BoolMask, CaptionStyle, Layout, params_of
 from .segment import select_region
-from .subject import cached, subject_of
+from .subject import cached, mask_key, subject_of
 
 HEAD_SHARE = 0.16
 BODY_HEADS = 7.5  # a standing adult's height in head heights
@@ -268,6 +268,19 @@ def _item(reference: Pixels) -> tuple[Pixels, np.ndarray]:
     return reference[y0:y1, x0:x1], alpha
 
 
+def _cleared(source: Pixels, mask: BoolMask) -> Pixels:
+    """The source with the mask's area filled from its surroundings, cached per (source, mask)."""
+    if not mask.any():
+        return source
+
+    def clear(pixels: Pixels) -> Pixels:
+        filled = fill_from_surroundings(pixels, mask)
+        filled.flags.writeable = False
+        return filled
+
+    return cached("cleared " + mask_key(mask), source, clear)
+
+
 def prepare_virtual_try_on(request: InvokeRequest) -> TryOnLayout:
     """Build the mask, clear the old item from the source, cut the new item from the reference."""
     params = params_of(request, VirtualTryOnParams)
@@ -279,7 +292,7 @@ def prepare_virtual_try_on(request: InvokeRequest) -> TryOnLayout:
         caption=CaptionStyle(area=mask),
         edited=mask,
         source=source,
-        cleared=fill_from_surroundings(source, mask) if mask.any() else source,
+        cleared=_cleared(source, mask),
         item=item,
         item_alpha=alpha,
         merge=params.merge_style,
@@ -311,4 +324,5 @@ def render_virtual_try_on(layout: TryOnLayout, rng: np.random.Generator) -> Pixe
     patch = alpha[:, :, None] * item + (1 - alpha[:, :, None]) * under
     composed = layout.cleared.copy()
     composed[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)
-    return np.where(layout.edited[:, :, None], composed, layout.source)
+    # cv2.copyTo with a mask: a fraction of np.where's time over three channels.
+    return np.asarray(cv2.copyTo(composed, layout.edited.view(np.uint8), layout.source.copy()), dtype=np.uint8)
