@@ -12,11 +12,13 @@ Three measurements, each in one run:
   p50/p99 per target and the p50 ratios to the TEXT_IMAGE.
 * **--threads**: the segmenter alone, in this process, with 1 and 2 OpenCV threads alternating (the choice
   behind `subject.MODEL_THREADS`).
-* **--memory**: a server with two workers; every task is sent from two client threads until both workers have
-  served each task several times, then the peak RSS (VmHWM) of the server and its workers is summed; also the
-  time from starting the server to its ready line, over a few starts.
+* **--memory**: a server with two workers; every task is sent from two client threads, `--rounds` times
+  each (new photos every round, so both workers serve every task), while a sampler reads the summed RSS and
+  PSS of the server and its workers every 20 ms (the peak of the sum is the server's peak RSS); the sum of
+  each process's own peak (VmHWM) is printed too, as an upper bound. Also the time from starting the server
+  to its ready line, over a few starts.
 
-    .venv/bin/python bench/photos_bench.py [--rounds 20] [--threads] [--memory]
+    .venv/bin/python bench/photos_bench.py [--rounds 20] [--threads] [--memory [--response-cache-size N]]
 
 The machine the figures come from is shared, so compare ratios within one run and repeat runs.
 """
@@ -172,61 +174,90 @@ def threads(rounds: int) -> str:
     return "\n".join(lines)
 
 
-def _tree_hwm_kib(pid: int) -> tuple[int, int]:
-    """(sum of VmHWM over the process and its children, process count)."""
-    pids = [pid]
+def _tree(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    total = 0
-    for each in pids:
-        for line in Path(f"/proc/{each}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                total += int(line.split()[1])
-    return total, len(pids)
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
 
 
-def memory() -> str:
+def _fields(path: Path, names: tuple[str, ...]) -> dict[str, int]:
+    """KiB figures from a /proc status-like file."""
+    out = dict.fromkeys(names, 0)
+    for line in path.read_text().splitlines():
+        key = line.split(":")[0]
+        if key in out:
+            out[key] = int(line.split()[1])
+    return out
+
+
+class Sampler(threading.Thread):
+    """Every 20 ms, the server's summed RSS and PSS (all its processes at one moment); keeps the maxima."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.stop = pid, threading.Event()
+        self.rss_kib = self.pss_kib = 0
+
+    def run(self) -> None:
+        while not self.stop.wait(0.02):
+            rss = pss = 0
+            try:
+                for each in _tree(self.pid):
+                    fields = _fields(Path(f"/proc/{each}/smaps_rollup"), ("Rss", "Pss"))
+                    rss, pss = rss + fields["Rss"], pss + fields["Pss"]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            self.rss_kib, self.pss_kib = max(self.rss_kib, rss), max(self.pss_kib, pss)
+
+
+def memory(rounds: int, response_cache: int | None) -> str:
     garment = garment_b64()
     starts: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for attempt in range(3):
             began = time.monotonic()
-            server = EmulatorProcess.start(
-                Path(tmp) / f"start{attempt}.log", env={"NOVA_EMULATOR_WORKERS": "2"}
-            )
+            log = Path(tmp) / f"start{attempt}.log"
+            env = {"NOVA_EMULATOR_WORKERS": "2"}
+            if response_cache is not None:
+                env["NOVA_EMULATOR_RESPONSE_CACHE_SIZE"] = str(response_cache)
+            server = EmulatorProcess.start(log, env=env)
             starts.append(time.monotonic() - began)
             if attempt < 2:
                 server.stop()
+        sampler = Sampler(server.proc.pid)
+        sampler.start()
         try:
             every = list(bodies(20_000, garment).values())
             condition = jpeg_b64(photo(3))
             for mode in ("CANNY_EDGE", "SEGMENTATION"):
                 params = {"text": "a castle", "conditionImage": condition, "controlMode": mode}
-                every.append(
-                    (MODEL, json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": params}).encode())
-                )
+                body = {"taskType": "TEXT_IMAGE", "textToImageParams": params}
+                every.append((MODEL, json.dumps(body).encode()))
 
             def worker(offset: int) -> None:
-                bedrock = client(server.port)
-                for index in range(6):
-                    for model, body in bodies(30_000 + 10 * offset + index, garment).values():
-                        call(bedrock, model, body)
-                    for model, body in every:
-                        call(bedrock, model, body)
+                for index in range(rounds):
+                    # A new client (a new connection) per request: a kept-alive connection stays with one
+                    # worker, and both workers must serve every task.
+                    for model, body in [*bodies(30_000 + 10 * offset + index, garment).values(), *every]:
+                        call(client(server.port), model, body)
 
             clients = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
             for thread in clients:
                 thread.start()
             for thread in clients:
                 thread.join()
-            total, count = _tree_hwm_kib(server.proc.pid)
+            pids = _tree(server.proc.pid)
+            peaks = [_fields(Path(f"/proc/{p}/status"), ("VmHWM",))["VmHWM"] for p in pids]
         finally:
+            sampler.stop.set()
             server.stop()
-    return (
-        f"Peak RSS (sum of VmHWM over {count} processes, the server and its workers): "
-        f"{total / 1024:.0f} MiB\n"
-        f"Start-up to the ready line, 3 starts: {', '.join(f'{s:.2f}' for s in starts)} s"
+    return "\n".join(
+        [
+            f"Peak of the server's summed RSS (all {len(pids)} processes at one moment): "
+            f"{sampler.rss_kib / 1024:.0f} MiB; summed PSS: {sampler.pss_kib / 1024:.0f} MiB",
+            f"Sum of each process's own peak (VmHWM; an upper bound): {sum(peaks) / 1024:.0f} MiB "
+            f"({', '.join(f'{p / 1024:.0f}' for p in peaks)})",
+            f"Start-up to the ready line, 3 starts: {', '.join(f'{s:.2f}' for s in starts)} s",
+        ]
     )
 
 
@@ -234,7 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=20, help="rounds (--memory: per client thread)")
+    parser.add_argument(
+        "--response-cache-size",
+        type=int,
+        help="--memory: the server's response_cache_size (default: its own)",
+    )
     parser.add_argument("--threads", action="store_true", help="the segmenter alone, 1 vs 2 OpenCV threads")
     parser.add_argument("--memory", action="store_true", help="peak RSS with two workers, and start-up time")
     args = parser.parse_args(argv)
@@ -242,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         print(threads(args.rounds))
     elif args.memory:
-        print(memory())
+        print(memory(args.rounds, args.response_cache_size))
     else:
         print(latency(args.rounds))
     print(f"\nBench wall time: {time.monotonic() - started:.0f} s")

@@ -16,8 +16,8 @@ sub-pixel blur grades even a perfectly hard edge over a pixel or two.
 size), or whose subject covers less than `MIN_SUBJECT` of the frame, has no subject: background removal
 makes it fully transparent and a mask prompt naming an object fails.
 
-**Cache.** Analyses are kept per process in a small LRU keyed by a digest of the pixels, so a picture sent
-again (other seeds, prompts or tasks) is segmented once.
+**Cache.** Analyses are kept per process in a small LRU keyed by a digest of the pixels (bounded in entries
+and in bytes), so a picture sent again (other seeds, prompts or tasks) is segmented once.
 
 **Determinism.** The network's output was checked identical for 1 and 2 OpenCV threads; the probability map is
 rounded to 1/255 steps before anything else uses it, so the last bits of the float arithmetic cannot move a
@@ -53,7 +53,8 @@ MODEL_SIDE = 256
 MODEL_THREADS = 1
 FLAT_DEVIATION = 2.0  # grey-level standard deviation (8-bit) below which a picture counts as flat
 MIN_SUBJECT = 0.002  # share of the frame the subject must cover
-CACHE_ENTRIES = 16  # analyses (subjects, people) kept per process
+CACHE_ENTRIES = 16  # analyses (subjects, people, cleared try-on sources) kept per process, at most ...
+CACHE_BYTES = 40 * 1024 * 1024  # ... and at most this many bytes of arrays (a 1024x1024 subject is 2 MiB)
 _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _DEVIATION = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 _GUIDE_SIDE = 512  # the guided filter's coefficients are computed at most this size, then enlarged
@@ -74,7 +75,8 @@ class Subject:
 _model_lock = threading.Lock()
 _network: Any = None
 _cache_lock = threading.Lock()
-_cache: OrderedDict[bytes, object] = OrderedDict()
+_cache: OrderedDict[bytes, tuple[object, int]] = OrderedDict()
+_cache_bytes = 0
 
 
 def _net() -> Any:
@@ -130,11 +132,16 @@ def matte(pixels: Pixels, prob: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8
     prob_small = np.asarray(cv2.resize(prob, (sw, sh), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
     radius = max(2, round(max(sw, sh) / 128))
     a, b = guided_filter(grey_small, prob_small, radius, _GUIDE_EPS)
-    a_full = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
-    b_full = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
-    refined = a_full * grey_full + b_full
-    alpha = np.clip((refined - np.float32(0.5)) * np.float32(_STRETCH) + np.float32(0.5), 0.0, 1.0)
-    stretched = np.asarray(np.rint(alpha * np.float32(255.0)), dtype=np.uint8)
+    # In place from here on: a 2048x2048 picture would otherwise hold several 16 MiB float planes at once.
+    refined = np.asarray(cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+    refined *= grey_full
+    del grey_full
+    refined += cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+    # Stretch about 0.5 and scale to 0..255 in one multiply-add, then clip.
+    refined *= np.float32(_STRETCH * 255.0)
+    refined += np.float32(127.5 - _STRETCH * 127.5)
+    np.clip(refined, 0.0, 255.0, out=refined)
+    stretched = np.asarray(np.rint(refined), dtype=np.uint8)
     # A hard edge in the picture (a drawn shape) keeps the filtered edge hard; a sub-pixel blur gives every
     # edge the one or two graded pixels a photographic matte has, and leaves flat 0 and 255 areas exact.
     return np.asarray(cv2.GaussianBlur(stretched, (0, 0), _EDGE_SIGMA), dtype=np.uint8)
@@ -191,23 +198,38 @@ def mask_key(mask: BoolMask) -> str:
 T = TypeVar("T")
 
 
+def _nbytes(value: object) -> int:
+    """Bytes of the arrays in an analysis (an array, or a dataclass holding arrays)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is None:
+        return 0
+    return sum(_nbytes(getattr(value, name)) for name in fields)
+
+
 def cached(kind: str, pixels: Pixels, analyse: Callable[[Pixels], T]) -> T:
     """`analyse(pixels)`, kept in the per-process LRU under (kind, digest of the pixels).
 
-    The result must not be modified by callers (arrays in it should be read-only).
+    The result must not be modified by callers (arrays in it should be read-only). The LRU is bounded by
+    `CACHE_ENTRIES` and `CACHE_BYTES`; an analysis bigger than the byte bound is returned but not kept.
     """
+    global _cache_bytes
     key = kind.encode("utf-8") + b"\x00" + _digest(pixels)
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
-            return cast(T, found)
+            return cast(T, found[0])
     # Analysed outside the lock: two threads may both analyse a new picture, and get equal results.
     result = analyse(pixels)
+    size = _nbytes(result)
     with _cache_lock:
-        _cache[key] = result
-        while len(_cache) > CACHE_ENTRIES:
-            _cache.popitem(last=False)
+        if size <= CACHE_BYTES and key not in _cache:
+            _cache[key] = (result, size)
+            _cache_bytes += size
+            while len(_cache) > CACHE_ENTRIES or _cache_bytes > CACHE_BYTES:
+                _cache_bytes -= _cache.popitem(last=False)[1][1]
     return result
 
 
@@ -216,7 +238,7 @@ def subject_of(pixels: Pixels) -> Subject:
     return cached("subject", pixels, _analyse)
 
 
-def cached_analyses() -> int:
-    """How many analyses this process holds (for tests and the bench)."""
+def cached_analyses() -> tuple[int, int]:
+    """How many analyses this process holds, and their bytes (for tests and the bench)."""
     with _cache_lock:
-        return len(_cache)
+        return len(_cache), _cache_bytes

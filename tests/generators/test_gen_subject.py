@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pytest
 from genfactory import disc_scene
 
 from emulator.generators import subject
@@ -48,6 +49,15 @@ def test_analyses_are_cached_by_picture_and_bounded() -> None:
     assert cached_analyses() == held
     for seed in range(subject.CACHE_ENTRIES + 2):
         subject_of(np.full((40, 40, 3), seed, np.uint8))
-    assert cached_analyses() == subject.CACHE_ENTRIES
+    count, size = cached_analyses()
+    assert count == subject.CACHE_ENTRIES and size == count * 2 * 40 * 40
     assert subject_of(scene) is not first, "evicted, analysed again"
     assert np.array_equal(subject_of(scene).alpha, first.alpha)
+
+
+def test_cache_is_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subject, "CACHE_BYTES", 3 * 2 * 64 * 64)  # three 64x64 subjects
+    for seed in range(6):
+        subject_of(np.full((64, 64, 3), 100 + seed, np.uint8))
+    count, size = cached_analyses()
+    assert size <= subject.CACHE_BYTES and count <= 3
