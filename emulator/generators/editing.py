@@ -51,9 +51,10 @@ def black_area(mask: InputImage) -> BoolMask:
     return np.asarray(mask.pixels[:, :, 0] < 128)
 
 
-def fill_from_surroundings(image: Pixels, edited: BoolMask) -> Pixels:
-    """OpenCV inpainting of the edited area, run small (it is slow at full size) and scaled back up."""
-    small = shrink(image, _FILL_SIDE)
+def fill_from_surroundings(image: Pixels, edited: BoolMask, side: int = _FILL_SIDE) -> Pixels:
+    """OpenCV inpainting of the edited area, run at most `side` pixels a side (it is slow at full size, and
+    slower the larger the area) and scaled back up."""
+    small = shrink(image, side)
     h, w = small.shape[:2]
     hole = cv2.resize(edited.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_AREA)
     hole = (hole > 0).astype(np.uint8) * 255  # any touched pixel counts, so object edges do not bleed in

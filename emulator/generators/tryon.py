@@ -62,6 +62,9 @@ from .subject import cached, mask_key, subject_of
 HEAD_SHARE = 0.16
 BODY_HEADS = 7.5  # a standing adult's height in head heights
 MIN_FACE = 0.002  # share of the frame a skin blob must cover to be taken for a face
+# The old item is cleared at this working size: the garment covers most of it, and OpenCV's inpainting of a
+# whole torso costs 45 ms at 160 px against 20 ms at 96.
+CLEAR_SIDE = 96
 # Garment class -> (top, bottom) as shares of the figure's height, and width share around its centre.
 GARMENT_BANDS: Mapping[GarmentClass, tuple[float, float, float]] = MappingProxyType(
     {
@@ -274,7 +277,7 @@ def _cleared(source: Pixels, mask: BoolMask) -> Pixels:
         return source
 
     def clear(pixels: Pixels) -> Pixels:
-        filled = fill_from_surroundings(pixels, mask)
+        filled = fill_from_surroundings(pixels, mask, CLEAR_SIDE)
         filled.flags.writeable = False
         return filled
 
@@ -300,29 +303,35 @@ def prepare_virtual_try_on(request: InvokeRequest) -> TryOnLayout:
 
 
 def render_virtual_try_on(layout: TryOnLayout, rng: np.random.Generator) -> Pixels:
-    """Stretch the item over the mask's box (jittered a little per image) and composite it in the mask."""
+    """Stretch the item over the mask's box (jittered a little per image) and composite it in the mask.
+
+    Everything happens inside the mask's box, in 8-bit OpenCV operations: outside the box the mask is empty,
+    so the picture there is the source's.
+    """
     assert layout.edited is not None
+    out = layout.source.copy()
     box = _box(layout.edited)
     if box is None:
-        return layout.source.copy()
+        return out
     x0, y0, x1, y1 = box
     bw, bh = x1 - x0, y1 - y0
     # Each image of a batch shifts, scales and re-lights the item slightly, so the images differ.
     dx, dy = (rng.uniform(-0.03, 0.03, 2) * (bw, bh)).astype(int)
-    gain = np.float32(rng.uniform(0.92, 1.08))
-    item = cv2.resize(layout.item, (bw, bh), interpolation=cv2.INTER_LINEAR).astype(np.float32) * gain
+    gain = float(rng.uniform(0.92, 1.08))
+    item = cv2.resize(layout.item, (bw, bh), interpolation=cv2.INTER_LINEAR)
+    item = np.roll(cv2.convertScaleAbs(item, alpha=gain), (int(dy), int(dx)), axis=(0, 1))
     alpha = cv2.resize(layout.item_alpha, (bw, bh), interpolation=cv2.INTER_LINEAR)
     alpha = np.roll(alpha, (int(dy), int(dx)), axis=(0, 1))
-    item = np.roll(item, (int(dy), int(dx)), axis=(0, 1))
     sigma = _FEATHER[layout.merge]
     if sigma:
         alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
-    under = layout.cleared[y0:y1, x0:x1].astype(np.float32)
+    under = np.ascontiguousarray(layout.cleared[y0:y1, x0:x1])
     if layout.merge is MergeStyle.SEAMLESS:
         # Pull the item's brightness towards the scene it lands in.
-        item = item * 0.8 + under.mean(axis=(0, 1)) * 0.2
-    patch = alpha[:, :, None] * item + (1 - alpha[:, :, None]) * under
-    composed = layout.cleared.copy()
-    composed[y0:y1, x0:x1] = np.clip(patch, 0, 255).astype(np.uint8)
-    # cv2.copyTo with a mask: a fraction of np.where's time over three channels.
-    return np.asarray(cv2.copyTo(composed, layout.edited.view(np.uint8), layout.source.copy()), dtype=np.uint8)
+        mean = np.full_like(item, np.rint(under.reshape(-1, 3).mean(axis=0)).astype(np.uint8))
+        item = cv2.addWeighted(item, 0.8, mean, 0.2, 0.0)
+    alpha = np.ascontiguousarray(alpha, dtype=np.float32)
+    patch = cv2.blendLinear(np.ascontiguousarray(item), under, alpha, np.float32(1.0) - alpha)
+    inside = np.ascontiguousarray(layout.edited[y0:y1, x0:x1]).view(np.uint8)
+    out[y0:y1, x0:x1] = cv2.copyTo(patch, inside, out[y0:y1, x0:x1].copy())
+    return out
