@@ -27,6 +27,7 @@ pixel across a threshold.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -49,9 +50,13 @@ MODEL_SHA256 = "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8
 # 320, 0.892 at 256, 0.861 at 224, 0.80 at 192. 224 takes 0.74x the time of 256 (and 40 MiB less memory in
 # the network's buffers), which keeps a new 1024x1024 photo within 20x of a text-to-image request.
 MODEL_SIDE = 224
-# One OpenCV thread for the network: the server runs one worker per core, so a second thread per inference
-# only competes with the other worker (the bench in bench/photos_bench.py compares both).
-MODEL_THREADS = 1
+# OpenCV threads for the network. Measured on 2 cores (bench/photos_bench.py --threads, and two processes
+# at once): a lone inference takes 141 ms with 2 threads against 258 ms with 1; two workers inferring at the
+# same moment take 7% longer with 2 threads each than with 1. So two where there are two CPUs to use, and
+# never more, which bounds the oversubscription of a many-worker server on a big machine.
+MODEL_THREADS = min(
+    2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 FLAT_DEVIATION = 2.0  # grey-level standard deviation (8-bit) below which a picture counts as flat
 MIN_SUBJECT = 0.002  # share of the frame the subject must cover
 CACHE_ENTRIES = 16  # analyses (subjects, people, cleared try-on sources) kept per process, at most ...

@@ -61,3 +61,12 @@ def test_cache_is_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
         subject_of(np.full((64, 64, 3), 100 + seed, np.uint8))
     count, size = cached_analyses()
     assert size <= subject.CACHE_BYTES and count <= 3
+
+
+def test_probabilities_do_not_depend_on_the_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    scene, _ = disc_scene(480, 360, seed=5)
+    maps = []
+    for threads in (1, 2, 1):
+        monkeypatch.setattr(subject, "MODEL_THREADS", threads)
+        maps.append(subject.probability(scene))
+    assert all(np.array_equal(maps[0], each) for each in maps[1:])
