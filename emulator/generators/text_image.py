@@ -21,6 +21,7 @@ from .canvas import paint_small, upscale, work_shape
 from .layout import Layout, params_of
 from .look import Look, look_for
 from .segment import kmeans
+from .subject import cached
 
 # Canny hysteresis thresholds for condition images (OpenCV's documented 1:2 ratio).
 CANNY_LOW, CANNY_HIGH = 80, 160
@@ -60,17 +61,35 @@ def prepare_text_image(request: InvokeRequest) -> TextImageLayout:
     look = look_for(params.text, params.negative_text, params.style, config.quality, config.cfg_scale)
     if params.condition_image is None:
         return TextImageLayout(size=size, look=look)
-    h, w = work_shape(size)
-    small = np.asarray(
-        cv2.resize(params.condition_image.pixels, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8
-    )
+    condition = _condition_analysis(params.condition_image.pixels, size)
     strength = params.control_strength if params.control_strength is not None else 0.7
-    segments = _segments(small)
     if params.control_mode is ControlMode.SEGMENTATION:
-        return TextImageLayout(size=size, look=look, strength=strength, segments=segments)
-    edges = np.flatnonzero(canny_edges(params.condition_image.pixels, size))
-    fill = _region_fill(look, small, segments)
-    return TextImageLayout(size=size, look=look, strength=strength, condition=fill, edges=edges)
+        return TextImageLayout(size=size, look=look, strength=strength, segments=condition.segments)
+    fill = _region_fill(look, condition.small, condition.segments)
+    return TextImageLayout(size=size, look=look, strength=strength, condition=fill, edges=condition.edges)
+
+
+@dataclass(frozen=True, eq=False)
+class ConditionAnalysis:
+    """A condition image's structure at one output size (read-only arrays, cached per picture and size)."""
+
+    small: Pixels  # the condition image at working size
+    segments: npt.NDArray[np.intp]  # cluster label per working-size pixel
+    edges: npt.NDArray[np.intp]  # flat indices of Canny edge pixels at output size
+
+
+def _condition_analysis(pixels: Pixels, size: ImageSize) -> ConditionAnalysis:
+    """Segments and edges of a condition image, computed once per (picture, output size) in a worker."""
+
+    def analyse(condition: Pixels) -> ConditionAnalysis:
+        h, w = work_shape(size)
+        small = np.asarray(cv2.resize(condition, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        found = ConditionAnalysis(small, _segments(small), np.flatnonzero(canny_edges(condition, size)))
+        for array in (found.small, found.segments, found.edges):
+            array.flags.writeable = False
+        return found
+
+    return cached(f"condition {size.width}x{size.height}", pixels, analyse)
 
 
 def _region_fill(look: Look, small: Pixels, segments: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8]:
