@@ -29,6 +29,7 @@ from .canvas import paint, smooth_noise
 from .layout import BoolMask, CaptionStyle, Layout, params_of
 from .look import Look, look_for
 from .segment import main_colours, select_region, shrink
+from .subject import cached, mask_key
 
 BLEND_BAND = 4  # pixels of the kept area that OUTPAINTING DEFAULT may blend
 _FILL_SIDE = 160  # working size for filling from the surroundings (TELEA is slow; the fill is smooth)
@@ -73,6 +74,17 @@ def _new_content(layout: EditLayout, rng: np.random.Generator) -> Pixels:
     return np.asarray(np.clip(layout.surroundings.astype(np.float32) + full, 0, 255), dtype=np.uint8)
 
 
+def _surroundings(image: Pixels, edited: BoolMask) -> Pixels:
+    """`fill_from_surroundings`, cached per (image, area) like the other analyses of an input picture."""
+
+    def fill(pixels: Pixels) -> Pixels:
+        filled = fill_from_surroundings(pixels, edited)
+        filled.flags.writeable = False
+        return filled
+
+    return cached("surroundings " + mask_key(edited), image, fill)
+
+
 def _layout(request: InvokeRequest, image: Pixels, edited: BoolMask, look: Look | None) -> EditLayout:
     return EditLayout(
         size=request.output_size,
@@ -80,7 +92,7 @@ def _layout(request: InvokeRequest, image: Pixels, edited: BoolMask, look: Look 
         edited=edited,
         image=image,
         look=look,
-        surroundings=fill_from_surroundings(image, edited) if look is None else None,
+        surroundings=_surroundings(image, edited) if look is None else None,
     )
 
 

@@ -16,8 +16,10 @@ sub-pixel blur grades even a perfectly hard edge over a pixel or two.
 size), or whose subject covers less than `MIN_SUBJECT` of the frame, has no subject: background removal
 makes it fully transparent and a mask prompt naming an object fails.
 
-**Cache.** Analyses are kept per process in a small LRU keyed by a digest of the pixels (bounded in entries
-and in bytes), so a picture sent again (other seeds, prompts or tasks) is segmented once.
+**Cache.** Analyses of input pictures are kept per process in a small LRU keyed by a digest of the pixels
+(bounded in entries and in bytes), so a picture sent again (other seeds, prompts or tasks) is analysed once.
+`cached` serves every generator: subjects here, people in `tryon`, fills from the surroundings in `editing`
+and `tryon`, condition-image segments and edges in `text_image`.
 
 **Determinism.** The network's output was checked identical for 1 and 2 OpenCV threads; the probability map is
 rounded to 1/255 steps before anything else uses it, so the last bits of the float arithmetic cannot move a
