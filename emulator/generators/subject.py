@@ -21,9 +21,9 @@ makes it fully transparent and a mask prompt naming an object fails.
 `cached` serves every generator: subjects here, people in `tryon`, fills from the surroundings in `editing`
 and `tryon`, condition-image segments and edges in `text_image`.
 
-**Determinism.** The network's output was checked identical for 1 and 2 OpenCV threads; the probability map is
-rounded to 1/255 steps before anything else uses it, so the last bits of the float arithmetic cannot move a
-pixel across a threshold.
+**Determinism.** The network's output is identical for 1 and 2 OpenCV threads (tested), and the same on
+every run on one machine; the probability map is rounded to 1/255 steps before anything else uses it, so a
+difference in the last bits of the float arithmetic (another CPU's kernels) rarely reaches the output.
 """
 
 from __future__ import annotations
