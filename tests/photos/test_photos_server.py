@@ -91,7 +91,7 @@ def test_mask_prompt_naming_the_subject_edits_the_subject(bedrock: Any) -> None:
     for name, score in scores.items():
         if not _small(name):
             assert score >= 0.6, (name, scores)
-    assert scores["rocket"] > 0.3, scores  # excepted from the bound, but the rocket is still what changes
+    assert scores["rocket"] > 0.25, scores  # excepted from the bound, but the rocket is still what changes
 
 
 @pytest.mark.parametrize("prompt", ["the background", "the wall behind it", "sky"])
