@@ -1,4 +1,9 @@
-"""BACKGROUND_REMOVAL: the input's colours untouched, with a soft alpha matte (CONTRACT.md §2.7: RGBA)."""
+"""BACKGROUND_REMOVAL (Nova Canvas and Titan v2): the input's colours untouched, with the subject's matte.
+
+The output is RGBA (docs/CONTRACT.md §2.7); the matte is the segmenter's (see `subject`): 255 on the
+subject, 0 on the background, graded over a few pixels at the subject's edge. A picture with no subject
+becomes fully transparent.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import numpy as np
 from validator.types import BackgroundRemovalParams, InvokeRequest, Pixels
 
 from .layout import CaptionStyle, Layout, params_of
-from .segment import matte
+from .subject import subject_of
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -21,9 +26,9 @@ class BackgroundLayout(Layout):
 
 
 def prepare_background_removal(request: InvokeRequest) -> BackgroundLayout:
-    """Matte the foreground (see `segment` for the rule); an image with no foreground becomes transparent."""
+    """Attach the subject's matte to the input as its alpha channel."""
     image = params_of(request, BackgroundRemovalParams).image.pixels
-    rgba = np.asarray(cv2.merge([*cv2.split(image), matte(image)]), dtype=np.uint8)
+    rgba = np.asarray(cv2.merge([*cv2.split(image), subject_of(image).alpha]), dtype=np.uint8)
     rgba.flags.writeable = False  # shared by every image of the request
     # Every pixel is protected here (colours must equal the input, alpha is the matte): no caption.
     return BackgroundLayout(size=request.output_size, caption=CaptionStyle(enabled=False), rgba=rgba)

@@ -1,4 +1,7 @@
-"""INPAINTING and OUTPAINTING: regenerate one area of the input image, keep the rest (CONTRACT.md §6).
+"""INPAINTING and OUTPAINTING: regenerate one area of the input image, keep the rest (docs/CONTRACT.md §6).
+
+A `maskPrompt` selects its area by the rule in `segment.select_region` (the subject, or its complement for
+background words).
 
 Kept pixels are copied from the input byte for byte. The only exception is OUTPAINTING's `DEFAULT` mode,
 which blends the outermost `BLEND_BAND` pixels of the kept area into the new content, as Bedrock's DEFAULT
@@ -26,6 +29,7 @@ from .canvas import paint, smooth_noise
 from .layout import BoolMask, CaptionStyle, Layout, params_of
 from .look import Look, look_for
 from .segment import main_colours, select_region, shrink
+from .subject import cached, mask_key
 
 BLEND_BAND = 4  # pixels of the kept area that OUTPAINTING DEFAULT may blend
 _FILL_SIDE = 160  # working size for filling from the surroundings (TELEA is slow; the fill is smooth)
@@ -48,9 +52,10 @@ def black_area(mask: InputImage) -> BoolMask:
     return np.asarray(mask.pixels[:, :, 0] < 128)
 
 
-def fill_from_surroundings(image: Pixels, edited: BoolMask) -> Pixels:
-    """OpenCV inpainting of the edited area, run small (it is slow at full size) and scaled back up."""
-    small = shrink(image, _FILL_SIDE)
+def fill_from_surroundings(image: Pixels, edited: BoolMask, side: int = _FILL_SIDE) -> Pixels:
+    """OpenCV inpainting of the edited area, run at most `side` pixels a side (it is slow at full size, and
+    slower the larger the area) and scaled back up."""
+    small = shrink(image, side)
     h, w = small.shape[:2]
     hole = cv2.resize(edited.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_AREA)
     hole = (hole > 0).astype(np.uint8) * 255  # any touched pixel counts, so object edges do not bleed in
@@ -69,6 +74,17 @@ def _new_content(layout: EditLayout, rng: np.random.Generator) -> Pixels:
     return np.asarray(np.clip(layout.surroundings.astype(np.float32) + full, 0, 255), dtype=np.uint8)
 
 
+def _surroundings(image: Pixels, edited: BoolMask) -> Pixels:
+    """`fill_from_surroundings`, cached per (image, area) like the other analyses of an input picture."""
+
+    def fill(pixels: Pixels) -> Pixels:
+        filled = fill_from_surroundings(pixels, edited)
+        filled.flags.writeable = False
+        return filled
+
+    return cached("surroundings " + mask_key(edited), image, fill)
+
+
 def _layout(request: InvokeRequest, image: Pixels, edited: BoolMask, look: Look | None) -> EditLayout:
     return EditLayout(
         size=request.output_size,
@@ -76,7 +92,7 @@ def _layout(request: InvokeRequest, image: Pixels, edited: BoolMask, look: Look 
         edited=edited,
         image=image,
         look=look,
-        surroundings=fill_from_surroundings(image, edited) if look is None else None,
+        surroundings=_surroundings(image, edited) if look is None else None,
     )
 
 
@@ -128,7 +144,8 @@ def render_edit(layout: EditLayout, rng: np.random.Generator) -> Pixels:
     """Kept pixels from the input, edited pixels new; OUTPAINTING DEFAULT blends a thin band."""
     assert layout.edited is not None
     fresh = _new_content(layout, rng)
-    out = np.where(layout.edited[:, :, None], fresh, layout.image)
+    # cv2.copyTo with a mask: 0.3 ms at 1024x1024, where np.where over three channels takes 10.
+    out = np.asarray(cv2.copyTo(fresh, layout.edited.view(np.uint8), layout.image.copy()), dtype=np.uint8)
     if layout.band is not None and layout.band_weight is not None:
         flat, new, old = out.reshape(-1, 3), fresh.reshape(-1, 3), layout.image.reshape(-1, 3)
         w = layout.band_weight[:, None]

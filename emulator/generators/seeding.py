@@ -1,4 +1,4 @@
-"""Stable request hashing and per-image random generators (CONTRACT.md §8.2).
+"""Stable request hashing and per-image random generators (docs/CONTRACT.md §8.2).
 
 Image *i* of a batch is drawn from a `numpy.random.Generator` seeded with `(seed, i, request digest)`. The
 digest covers the canonical request *without* `numberOfImages` and `seed`, so the first image is the same for

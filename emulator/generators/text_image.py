@@ -1,4 +1,11 @@
-"""TEXT_IMAGE, with and without a condition image (CANNY_EDGE, SEGMENTATION)."""
+"""TEXT_IMAGE, with and without a condition image (CANNY_EDGE, SEGMENTATION).
+
+A condition image lends the picture its structure, never its colours: its regions (colour clusters of the
+condition image) are filled with the prompt's palette, and for CANNY_EDGE its Canny edges are inked over
+them. `controlStrength` weighs that structure against the prompt's own free picture. Palette colours go to
+regions by brightness rank *rotated by half the palette* (the darkest region gets a middle colour, ...), so
+the output's brightness does not simply repeat the condition photo's.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from .canvas import paint_small, upscale, work_shape
 from .layout import Layout, params_of
 from .look import Look, look_for
 from .segment import kmeans
+from .subject import cached
 
 # Canny hysteresis thresholds for condition images (OpenCV's documented 1:2 ratio).
 CANNY_LOW, CANNY_HIGH = 80, 160
@@ -27,7 +35,7 @@ class TextImageLayout(Layout):
 
     look: Look
     strength: float = 0.0
-    condition: npt.NDArray[np.uint8] | None = None  # condition image at working size
+    condition: npt.NDArray[np.uint8] | None = None  # the condition's regions in prompt colours, working size
     edges: npt.NDArray[np.intp] | None = None  # flat indices of Canny edge pixels at output size
     segments: npt.NDArray[np.intp] | None = None  # cluster label per working-size pixel
 
@@ -53,15 +61,52 @@ def prepare_text_image(request: InvokeRequest) -> TextImageLayout:
     look = look_for(params.text, params.negative_text, params.style, config.quality, config.cfg_scale)
     if params.condition_image is None:
         return TextImageLayout(size=size, look=look)
-    h, w = work_shape(size)
-    small = np.asarray(
-        cv2.resize(params.condition_image.pixels, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8
-    )
+    condition = _condition_analysis(params.condition_image.pixels, size)
     strength = params.control_strength if params.control_strength is not None else 0.7
     if params.control_mode is ControlMode.SEGMENTATION:
-        return TextImageLayout(size=size, look=look, strength=strength, segments=_segments(small))
-    edges = np.flatnonzero(canny_edges(params.condition_image.pixels, size))
-    return TextImageLayout(size=size, look=look, strength=strength, condition=small, edges=edges)
+        return TextImageLayout(size=size, look=look, strength=strength, segments=condition.segments)
+    fill = _region_fill(look, condition.small, condition.segments)
+    return TextImageLayout(size=size, look=look, strength=strength, condition=fill, edges=condition.edges)
+
+
+@dataclass(frozen=True, eq=False)
+class ConditionAnalysis:
+    """A condition image's structure at one output size (read-only arrays, cached per picture and size)."""
+
+    small: Pixels  # the condition image at working size
+    segments: npt.NDArray[np.intp]  # cluster label per working-size pixel
+    edges: npt.NDArray[np.intp]  # flat indices of Canny edge pixels at output size
+
+
+def _condition_analysis(pixels: Pixels, size: ImageSize) -> ConditionAnalysis:
+    """Segments and edges of a condition image, computed once per (picture, output size) in a worker."""
+
+    def analyse(condition: Pixels) -> ConditionAnalysis:
+        h, w = work_shape(size)
+        small = np.asarray(cv2.resize(condition, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        found = ConditionAnalysis(small, _segments(small), np.flatnonzero(canny_edges(condition, size)))
+        for array in (found.small, found.segments, found.edges):
+            array.flags.writeable = False
+        return found
+
+    return cached(f"condition {size.width}x{size.height}", pixels, analyse)
+
+
+def _region_fill(look: Look, small: Pixels, segments: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8]:
+    """The condition's regions filled with palette colours, by rotated brightness rank (module docstring)."""
+    luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32).reshape(-1)
+    labels = segments.reshape(-1)
+    counts = np.bincount(labels, minlength=SEGMENT_CLUSTERS)
+    region_luma = np.bincount(labels, weights=luma, minlength=SEGMENT_CLUSTERS) / np.maximum(counts, 1)
+    palette = _segment_colours(look, SEGMENT_CLUSTERS)
+    palette_luma = palette @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    by_palette = np.argsort(palette_luma, kind="stable")
+    colours = np.empty_like(palette)
+    for rank, region in enumerate(np.argsort(region_luma, kind="stable")):
+        colours[region] = palette[by_palette[(rank + SEGMENT_CLUSTERS // 2) % SEGMENT_CLUSTERS]]
+    fill = np.clip(colours[segments], 0, 255).astype(np.uint8)
+    fill.flags.writeable = False
+    return fill
 
 
 def _segment_colours(look: Look, count: int) -> npt.NDArray[np.float32]:
@@ -78,7 +123,8 @@ def render_text_image(layout: TextImageLayout, rng: np.random.Generator) -> Pixe
         colours = _segment_colours(layout.look, SEGMENT_CLUSTERS)
         small = np.clip((1 - s) * small + s * colours[layout.segments], 0, 255).astype(np.uint8)
     elif layout.condition is not None:
-        # The composition follows the condition image; the edges themselves are inked below at full size.
+        # The composition follows the condition's regions (in the prompt's colours); the edges themselves are
+        # inked below at full size.
         small = np.asarray(
             cv2.addWeighted(small, float(1 - s / 2), layout.condition, float(s / 2), 0), np.uint8
         )

@@ -108,8 +108,32 @@ def test_preserve_face_and_hands_remove_them_from_the_auto_mask() -> None:
     assert everything[head].any() and not no_face[head].any()
     hands_on = MaskExclusions(preserve_face=Exclusion.OFF, preserve_hands=Exclusion.ON)
     _, no_skin = _try_on(MaskType.PROMPT, prompt_based_mask=prompt, mask_exclusions=hands_on)
-    assert not no_skin[head].any(), "the skin-coloured head counts as skin"
-    assert no_skin.sum() > 0.7 * everything.sum()
+    # Hands are skin outside the head: the figure has none, so the face stays in the mask.
+    assert np.array_equal(no_skin, everything)
+
+
+def test_preserve_hands_removes_skin_below_the_head() -> None:
+    with_hands = PERSON.copy()
+    with_hands[190:215, 60:76] = with_hands[190:215, 164:180] = (224, 172, 140)  # hands beside the torso
+    with_hands[100:190, 60:76] = with_hands[100:190, 164:180] = (40, 150, 60)  # sleeves down to them
+    hands = np.zeros(PERSON.shape[:2], bool)
+    hands[190:215, 60:76] = hands[190:215, 164:180] = True
+    masks = {}
+    for name, rule in (("off", Exclusion.OFF), ("on", Exclusion.ON)):
+        params = VirtualTryOnParams(
+            source_image=image(with_hands),
+            reference_image=image(ITEM),
+            mask_type=MaskType.PROMPT,
+            prompt_based_mask=PromptBasedMask("the person", mask_shape=MaskShape.CONTOUR),
+            mask_exclusions=MaskExclusions(preserve_face=Exclusion.OFF, preserve_hands=rule),
+            return_mask=True,
+        )
+        mask = render_images(request(params)).mask
+        assert mask is not None
+        masks[name] = mask
+    assert (masks["off"] & hands).sum() > 0.5 * hands.sum()
+    assert not (masks["on"] & hands).any()
+    assert masks["on"].sum() > 0.8 * masks["off"].sum()
 
 
 @pytest.mark.parametrize("merge", list(MergeStyle))
