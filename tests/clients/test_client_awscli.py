@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bedrock_bodies import NOVA, check_success, text_image
 
-from tests.server_process import missing_tool, subprocess_env
+from tests.support.bodies import NOVA, text_image
+from tests.support.clients import missing_tool
+from tests.support.responses import check_success
+from tests.support.server import subprocess_env
 from validator import messages
 
 

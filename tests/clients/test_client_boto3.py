@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from bedrock_bodies import NOVA, TITAN_V1, TITAN_V2, check_success, image_size, task_body, text_image
-from client_support import FAULT_HEADER, add_header, make_client
 
-from tests.server_process import subprocess_env
+from tests.support.bodies import NOVA, TITAN_V1, TITAN_V2, image_size, task_body, text_image
+from tests.support.clients import FAULT_HEADER, add_header, bedrock_client
+from tests.support.responses import check_success
+from tests.support.server import subprocess_env
 from validator import messages
 
 ERROR_TYPE = "x-amzn-errortype"
@@ -128,7 +129,7 @@ def test_endpoint_from_environment_variable(emulator: Any) -> None:
 @pytest.mark.parametrize("name", sorted(messages.EXCEPTION_STATUS))
 def test_each_modelled_exception_is_its_class(emulator: Any, name: str) -> None:
     """A fault rule (the test double's control API) forces each of the ten §2.9 exceptions."""
-    client = make_client(emulator.url)
+    client = bedrock_client(emulator.url)
     add_header(client, FAULT_HEADER, name)
     with pytest.raises(getattr(client.exceptions, name)) as info:
         client.invoke_model(modelId=NOVA, body=text_image())

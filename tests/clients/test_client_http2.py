@@ -13,8 +13,9 @@ import h2.connection
 import h2.events
 import httpx
 import pytest
-from bedrock_bodies import NOVA, check_success, text_image
 
+from tests.support.bodies import NOVA, text_image
+from tests.support.responses import check_success
 from validator import messages
 
 PATH = f"/model/{NOVA}/invoke"

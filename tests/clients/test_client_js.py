@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bedrock_bodies import NOVA, check_success, image_size, text_image
-from client_support import FAULT_HEADER, run_js_cases
 
+from tests.support.bodies import NOVA, image_size, text_image
+from tests.support.clients import FAULT_HEADER, run_js_cases
+from tests.support.responses import check_success
 from validator import messages
 
 FAULTS = sorted(messages.EXCEPTION_STATUS)

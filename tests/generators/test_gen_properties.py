@@ -9,12 +9,12 @@ import sys
 
 import numpy as np
 import pytest
-from genfactory import image, mask_image, request
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
 from emulator.generators import encode_png, generate
 from emulator.generators.text_image import prepare_text_image, render_text_image
+from tests.support.scenes import image, mask_image, request
 from validator.types import (
     BackgroundRemovalParams,
     InPaintingParams,
@@ -95,8 +95,8 @@ def test_fixed_picture_bytes_are_pinned() -> None:
 
 def test_same_bytes_in_a_fresh_process() -> None:
     code = (
-        "import hashlib, sys; sys.path.insert(0, 'tests/generators')\n"
-        "from genfactory import request\n"
+        "import hashlib\n"
+        "from tests.support.scenes import request\n"
         "from validator.types import TextToImageParams\n"
         "from emulator.generators import generate\n"
         "out = generate(request(TextToImageParams(text='fresh process'), count=2))\n"

@@ -7,9 +7,9 @@ import dataclasses
 import cv2
 import numpy as np
 import pytest
-from genfactory import disc_scene, image, request
 
 from emulator.generators import encode_png, render_images
+from tests.support.scenes import disc_scene, image, request
 from validator.types import ControlMode, Quality, Style, TextToImageParams
 
 PROMPT = TextToImageParams(text="a red fox in a snowy forest")

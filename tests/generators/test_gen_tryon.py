@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from genfactory import image, mask_image, person_scene, request
 
 from emulator.generators import MaskPromptError, render_images
+from tests.support.scenes import image, mask_image, person_scene, request
 from validator.types import (
     Exclusion,
     GarmentBasedMask,

@@ -25,24 +25,19 @@ import h2.connection
 import h2.events
 import httpx
 import pytest
-from rel_support import (
+
+from tests.support.bodies import NOVA, invoke_path, valid_bodies
+from tests.support.fixtures import IMAGES
+from tests.support.rawhttp import http_request, raw_exchange, read_response
+from tests.support.responses import (
     BODY_TOO_LARGE,
-    IMAGES,
     MALFORMED,
     MASK_PROMPT_FAILED,
     MAX_BODY,
-    NOVA,
-    ROOT,
-    Server,
     assert_bedrock_error,
     documented_problem,
-    http_request,
-    invoke_path,
-    raw_exchange,
-    read_response,
-    valid_bodies,
 )
-
+from tests.support.server import ROOT, EmulatorProcess
 from validator import validate_request
 
 PATH = invoke_path(NOVA)
@@ -50,14 +45,14 @@ TEXT_IMAGE = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a cat"},"im
 
 
 @pytest.fixture(autouse=True)
-def still_serving(server: Server) -> Iterator[None]:
+def still_serving(server: EmulatorProcess) -> Iterator[None]:
     """After every catalogue entry the server must still answer its health check."""
     yield
     assert server.alive(), server.log()[-3000:]
 
 
 def post(
-    server: Server, body: bytes, headers: dict[str, str] | None = None, path: str = PATH
+    server: EmulatorProcess, body: bytes, headers: dict[str, str] | None = None, path: str = PATH
 ) -> tuple[int, dict[str, str], bytes]:
     return http_request(server.port, "POST", path, body, headers)
 
@@ -104,11 +99,11 @@ MALFORMED_BODIES = {
 
 
 @pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
-def test_malformed_body(server: Server, body: bytes) -> None:
+def test_malformed_body(server: EmulatorProcess, body: bytes) -> None:
     expect(post(server, body), MALFORMED)
 
 
-def test_malformed_over_h2_and_chunked(server: Server) -> None:
+def test_malformed_over_h2_and_chunked(server: EmulatorProcess) -> None:
     """The same answer whatever the framing: HTTP/2 DATA frames without a length, and chunked HTTP/1.1."""
     nested = b"[" * 100_000 + b"]" * 100_000
     for http2 in (False, True):
@@ -171,11 +166,11 @@ NUMBER_CASES = {
 
 
 @pytest.mark.parametrize("fragment,message", NUMBER_CASES.values(), ids=NUMBER_CASES.keys())
-def test_numbers(server: Server, fragment: bytes, message: str) -> None:
+def test_numbers(server: EmulatorProcess, fragment: bytes, message: str) -> None:
     expect(post(server, CONFIG % fragment), message)
 
 
-def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: Server) -> None:
+def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: EmulatorProcess) -> None:
     """§7.1: a larger integer is a BigInteger and fails on range. Python refuses ints over 4300 digits."""
     digits = "9" * 5000
     message = schema(f"#/imageGenerationConfig/seed: {digits} is not less or equal to 2147483646")
@@ -191,7 +186,7 @@ def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: Server
     ],
     ids=["exponent-over-decimal-emax", "exponent-under-decimal-emin", "integer-field"],
 )
-def test_exponent_beyond_decimal_range(server: Server, fragment: bytes) -> None:
+def test_exponent_beyond_decimal_range(server: EmulatorProcess, fragment: bytes) -> None:
     """Valid JSON numbers whose exponent Python's Decimal cannot hold: a 400, never a 500."""
     status, headers, body = post(server, CONFIG % fragment)
     assert documented_problem(status, headers, body) is None, (status, body[:200])
@@ -210,7 +205,7 @@ SURROGATE_MESSAGES = {
 
 
 @pytest.mark.parametrize("body", SURROGATE_TEXTS.values(), ids=SURROGATE_TEXTS.keys())
-def test_lone_surrogate_in_prompts(server: Server, body: bytes) -> None:
+def test_lone_surrogate_in_prompts(server: EmulatorProcess, body: bytes) -> None:
     """`"\\ud800"` is valid JSON syntax for a lone UTF-16 surrogate, which UTF-8 cannot encode. Regression
     (found by this suite, fixed in fea0938): prompts holding one crashed the generator's text hashing."""
     status, headers, reply = post(server, body)
@@ -219,7 +214,7 @@ def test_lone_surrogate_in_prompts(server: Server, body: bytes) -> None:
 
 
 @pytest.mark.parametrize("body", SURROGATE_MESSAGES.values(), ids=SURROGATE_MESSAGES.keys())
-def test_lone_surrogate_in_error_messages(server: Server, body: bytes) -> None:
+def test_lone_surrogate_in_error_messages(server: EmulatorProcess, body: bytes) -> None:
     """Refused with the schema message (how the surrogate is written in it is the owner's choice), not a 500."""
     status, headers, reply = post(server, body)
     assert documented_problem(status, headers, reply) is None, (status, reply[:200])
@@ -229,7 +224,7 @@ def test_lone_surrogate_in_error_messages(server: Server, body: bytes) -> None:
 UNICODE_TEXT = "日本語 🚀 \u200b\u202e RTL ﷽ e\u0301 \U0001f9d1\u200d\U0001f680"
 
 
-def test_unicode_prompt_is_generated(server: Server) -> None:
+def test_unicode_prompt_is_generated(server: EmulatorProcess) -> None:
     body = json.dumps(
         {
             "taskType": "TEXT_IMAGE",
@@ -242,7 +237,7 @@ def test_unicode_prompt_is_generated(server: Server) -> None:
     assert documented_problem(status, headers, reply) is None
 
 
-def test_long_unicode_prompt_counts_code_points(server: Server) -> None:
+def test_long_unicode_prompt_counts_code_points(server: EmulatorProcess) -> None:
     text = "🚀" * 1025  # 1025 code points, 4100 UTF-8 bytes, 2050 UTF-16 units
     body = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": text}}, ensure_ascii=False)
     expect(
@@ -276,7 +271,7 @@ def _replaced(body: Any, path: tuple[Any, ...], new: Any) -> Any:
     return copy
 
 
-def test_wrong_types_everywhere(server: Server) -> None:
+def test_wrong_types_everywhere(server: EmulatorProcess) -> None:
     """~1,300 requests: each one exact against the validator (same message, byte for byte), none a 5xx."""
     checked = 0
     with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -344,7 +339,7 @@ def _image_cases() -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _image_cases())
-def test_image_fixture_case(server: Server, case: dict[str, Any]) -> None:
+def test_image_fixture_case(server: EmulatorProcess, case: dict[str, Any]) -> None:
     """Truncated, 16-bit, greyscale, CMYK, transparent, bombs, other formats: the corpus's exact answer."""
     body = json.dumps(_substitute(case["body"])).encode()
     status, headers, reply = post(server, body, path=invoke_path(case["model"]))
@@ -398,7 +393,7 @@ BOMB_HEADERS = {
 
 
 @pytest.mark.parametrize("image,detail", BOMB_HEADERS.values(), ids=BOMB_HEADERS.keys())
-def test_decompression_bomb_header_is_refused_fast(server: Server, image: bytes, detail: str) -> None:
+def test_decompression_bomb_header_is_refused_fast(server: EmulatorProcess, image: bytes, detail: str) -> None:
     """A tiny PNG declaring a huge size is refused from its header: quickly and without memory growth."""
     before = server.rss_kib()
     started = time.monotonic()
@@ -409,7 +404,7 @@ def test_decompression_bomb_header_is_refused_fast(server: Server, image: bytes,
     assert server.rss_kib() - before < 100_000
 
 
-def test_small_files_that_decode_large_stay_bounded(server: Server) -> None:
+def test_small_files_that_decode_large_stay_bounded(server: EmulatorProcess) -> None:
     """Five 2048x2048 all-black PNGs (~13 KB each, 12 MB decoded each) in one variation request: served,
     within 30 s, with worker memory growth well under a gigabyte."""
     tiny = base64.b64encode(_png(2048, 2048)).decode()
@@ -427,7 +422,7 @@ def test_small_files_that_decode_large_stay_bounded(server: Server) -> None:
     assert server.rss_kib() - before < 600_000
 
 
-def test_zlib_bomb_inside_a_small_declared_image(server: Server) -> None:
+def test_zlib_bomb_inside_a_small_declared_image(server: EmulatorProcess) -> None:
     """IHDR says 320x320, but the IDAT stream inflates to 200 MB: only what the header declares is decoded."""
     bomb = zlib.compress(b"\x00" * 200_000_000, 9)
     before = server.rss_kib()
@@ -439,7 +434,7 @@ def test_zlib_bomb_inside_a_small_declared_image(server: Server) -> None:
     assert server.rss_kib() - before < 300_000
 
 
-def test_huge_text_chunk_in_png(server: Server) -> None:
+def test_huge_text_chunk_in_png(server: EmulatorProcess) -> None:
     """A zTXt chunk inflating to 100 MB next to a valid image: no memory blow-up, a documented answer."""
     ztxt = b"Comment\x00\x00" + zlib.compress(b"A" * 100_000_000, 9)
     chunk = struct.pack(">I", len(ztxt)) + b"zTXt" + ztxt + struct.pack(">I", zlib.crc32(b"zTXt" + ztxt))
@@ -452,7 +447,7 @@ def test_huge_text_chunk_in_png(server: Server) -> None:
 # --- body size (§2.6): Content-Length, chunked, HTTP/2 -----------------------------------------------------
 
 
-def test_content_length_over_limit_answered_from_headers(server: Server) -> None:
+def test_content_length_over_limit_answered_from_headers(server: EmulatorProcess) -> None:
     """Only the head is sent; the 400 comes from Content-Length alone, at once."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n".encode()
     reply = raw_exchange(server.port, head, timeout=10)
@@ -460,7 +455,7 @@ def test_content_length_over_limit_answered_from_headers(server: Server) -> None
     assert_bedrock_error(reply.status, reply.headers, reply.body, "ValidationException", BODY_TOO_LARGE)
 
 
-def test_huge_content_length_values(server: Server) -> None:
+def test_huge_content_length_values(server: EmulatorProcess) -> None:
     """10 GB and 2^64+1: refused by the size check (or by the HTTP layer), never read."""
     for length in (10_000_000_000, 2**64 + 1):
         head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
@@ -492,7 +487,7 @@ def _stream_until_answered(
     return sent, reply.body if reply.status == 400 else b"status %d" % reply.status
 
 
-def test_chunked_body_over_limit_is_cut_off(server: Server) -> None:
+def test_chunked_body_over_limit_is_cut_off(server: EmulatorProcess) -> None:
     """A chunked body that would go on for 200 MB: the server answers once it passed 25,000,000 bytes,
     without reading the rest, and its memory grows by far less than the stream."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
@@ -531,7 +526,7 @@ def h2_post_until_answered(port: int, path: str, limit_bytes: int) -> tuple[int,
     return sent, events
 
 
-def test_h2_body_over_limit(server: Server) -> None:
+def test_h2_body_over_limit(server: EmulatorProcess) -> None:
     """DATA frames without a length: the 400 comes once 25,000,000 bytes passed, and the stream is reset
     (RST_STREAM) so the client stops sending."""
     sent, events = h2_post_until_answered(server.port, PATH, 100_000_000)
@@ -542,7 +537,7 @@ def test_h2_body_over_limit(server: Server) -> None:
     assert_bedrock_error(int(headers[":status"]), headers, body, "ValidationException", BODY_TOO_LARGE)
 
 
-def test_body_of_exactly_the_limit_is_served(server: Server) -> None:
+def test_body_of_exactly_the_limit_is_served(server: EmulatorProcess) -> None:
     """25,000,000 bytes (a valid request padded with JSON whitespace) is generated normally."""
     body = TEXT_IMAGE + b" " * (MAX_BODY - len(TEXT_IMAGE))
     status, headers, reply = post(server, body)
@@ -552,7 +547,7 @@ def test_body_of_exactly_the_limit_is_served(server: Server) -> None:
 # --- truncated and slow bodies -----------------------------------------------------------------------------
 
 
-def test_body_shorter_than_content_length_is_not_served(server: Server) -> None:
+def test_body_shorter_than_content_length_is_not_served(server: EmulatorProcess) -> None:
     """Content-Length 1000, 112 bytes of a complete JSON request, then the client half-closes: the request is
     incomplete, so the server must not generate (no answer, or a 400); it answered 200."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".encode()
@@ -568,14 +563,14 @@ def test_body_shorter_than_content_length_is_not_served(server: Server) -> None:
     "and that buffers the whole body unbounded, defeating the 25 MB limit. Bodies shorter than their "
     "Content-Length are refused (emulator/wire.py read_body)",
 )
-def test_chunked_body_cut_off_is_not_served(server: Server) -> None:
+def test_chunked_body_cut_off_is_not_served(server: EmulatorProcess) -> None:
     """A 0x1000-byte chunk announced, the complete JSON request sent, then close: no 200 for a partial body."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n".encode()
     reply = raw_exchange(server.port, head + TEXT_IMAGE, timeout=30, shut_write=True)
     assert reply.status in (0, 400), reply.body[:200]
 
 
-def test_truncated_body_mid_json(server: Server) -> None:
+def test_truncated_body_mid_json(server: EmulatorProcess) -> None:
     """Cut inside the JSON: whatever the server does with the partial body, it is not a 200 or a 5xx."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(TEXT_IMAGE)}\r\n\r\n".encode()
     reply = raw_exchange(server.port, head + TEXT_IMAGE[:40], timeout=30, shut_write=True)
@@ -584,7 +579,7 @@ def test_truncated_body_mid_json(server: Server) -> None:
         assert json.loads(reply.body) == {"message": MALFORMED}
 
 
-def test_slow_bodies_do_not_block_others(server: Server) -> None:
+def test_slow_bodies_do_not_block_others(server: EmulatorProcess) -> None:
     """Slowloris, bounded: 30 connections dribble a body one byte every 0.1 s for 3 s; meanwhile ordinary
     requests are answered at once. Then the slow bodies are completed and each gets its normal answer."""
     body = b'{"taskType":"TEXT_IMAGE"}'
@@ -639,7 +634,7 @@ HEADER_CASES = {
 
 
 @pytest.mark.parametrize("headers,message", HEADER_CASES.values(), ids=HEADER_CASES.keys())
-def test_strange_headers(server: Server, headers: dict[str, str], message: str | None) -> None:
+def test_strange_headers(server: EmulatorProcess, headers: dict[str, str], message: str | None) -> None:
     """Headers as raw latin-1 bytes: the §2.5 answers, never a 5xx (None: accepted, so a 200)."""
     status, reply_headers, reply = post(server, TEXT_IMAGE, headers)
     assert documented_problem(status, reply_headers, reply) is None, (status, reply[:200])
@@ -650,12 +645,12 @@ def test_strange_headers(server: Server, headers: dict[str, str], message: str |
 
 
 @pytest.mark.parametrize("value", ["text/pl\xe9in", "application/json\xe9", "\xff\xfe"])
-def test_non_ascii_content_type_is_refused(server: Server, value: str) -> None:
+def test_non_ascii_content_type_is_refused(server: EmulatorProcess, value: str) -> None:
     """Regression (found by this suite, fixed in 3dea2f8): a non-ASCII Content-Type used to be taken as absent."""
     expect(post(server, TEXT_IMAGE, {"Content-Type": value}), CONTENT_TYPE_ERROR)
 
 
-def test_many_headers(server: Server) -> None:
+def test_many_headers(server: EmulatorProcess) -> None:
     """500 extra headers: answered (or refused by the HTTP layer with a 4xx), and the server stays up."""
     headers = {f"X-Extra-{i}": "v" * 50 for i in range(500)}
     lines = [f"POST {PATH} HTTP/1.1", "Host: x", f"Content-Length: {len(TEXT_IMAGE)}", "Connection: close"]
@@ -664,7 +659,7 @@ def test_many_headers(server: Server) -> None:
     assert reply.status in (200, 400, 413, 431)
 
 
-def test_broken_http_is_refused(server: Server) -> None:
+def test_broken_http_is_refused(server: EmulatorProcess) -> None:
     """Garbage request lines, bad Content-Length values, bad chunk sizes: 4xx from the HTTP layer or a
     Bedrock 400, never a 5xx, and the next request is served."""
     broken = [
@@ -687,13 +682,13 @@ def test_broken_http_is_refused(server: Server) -> None:
         assert reply.status == 0 or 400 <= reply.status < 500, (data[:60], reply.status, reply.body[:200])
 
 
-def test_connection_close_is_not_contradicted(server: Server) -> None:
+def test_connection_close_is_not_contradicted(server: EmulatorProcess) -> None:
     data = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}".encode()
     reply = raw_exchange(server.port, data, timeout=10)
     assert reply.headers.get("connection") == "close"
 
 
-def test_connection_reusable_after_unknown_operation_with_a_body(server: Server) -> None:
+def test_connection_reusable_after_unknown_operation_with_a_body(server: EmulatorProcess) -> None:
     """Raw keep-alive: the 404 says keep-alive, so the next request on the same socket must be answered."""
     big = b"POST /v1/model/x/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n" + b" " * 300_000
     health = b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -13,7 +13,9 @@ import h2.config
 import h2.connection
 import h2.errors
 import h2.events
-from rel_support import NOVA, Server, invoke_path
+
+from tests.support.bodies import NOVA, invoke_path
+from tests.support.server import EmulatorProcess
 
 BODY = json.dumps(
     {
@@ -38,7 +40,7 @@ def _connect(port: int) -> tuple[h2.connection.H2Connection, socket.socket]:
     return conn, sock
 
 
-def test_rapid_reset_burst(server: Server) -> None:
+def test_rapid_reset_burst(server: EmulatorProcess) -> None:
     """2,000 streams opened and cancelled at once on one connection: the server may drop that connection,
     but it keeps serving everyone else, at once."""
     conn, sock = _connect(server.port)
@@ -59,7 +61,7 @@ def test_rapid_reset_burst(server: Server) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_many_concurrent_streams(server: Server) -> None:
+def test_many_concurrent_streams(server: EmulatorProcess) -> None:
     """150 InvokeModel streams in flight on one connection: every one 200, every body the same bytes."""
     conn, sock = _connect(server.port)
     streams = []

@@ -18,13 +18,15 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rel_support import ROOT, UNKNOWN_OPERATION_BODY, Server, documented_problem, start_server
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.support.responses import UNKNOWN_OPERATION_BODY, documented_problem
+from tests.support.server import ROOT, EmulatorProcess, start_server
 
 EXAMPLES = int(os.environ.get("NOVA_SCHEMATHESIS_EXAMPLES", "25"))
 SPEC = ROOT / "emulator" / "openapi.yaml"
@@ -35,7 +37,7 @@ schema = schemathesis.openapi.from_path(SPEC) if SPEC.exists() else None
 
 
 @pytest.fixture(scope="module")
-def bedrock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def bedrock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     srv = start_server(
         tmp_path_factory.mktemp("st"), "st-bedrock", env={"NOVA_EMULATOR_CONTROL_API": "false"}
     )
@@ -45,7 +47,7 @@ def bedrock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 @pytest.fixture(scope="module")
-def control_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def control_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     srv = start_server(tmp_path_factory.mktemp("st"), "st-control")
     yield srv
     assert srv.alive(), srv.log()[-3000:]
@@ -78,7 +80,7 @@ if schema is not None:
 
     @schema.include(path_regex="^/model/").parametrize()
     @SETTINGS
-    def test_bedrock_operations(case: schemathesis.Case, bedrock_server: Server) -> None:
+    def test_bedrock_operations(case: schemathesis.Case, bedrock_server: EmulatorProcess) -> None:
         response = case.call(base_url=bedrock_server.url, timeout=60)
         if _unexpected_method(case):  # §2.2: any other method is the unknown operation
             assert (response.status_code, response.content) == (404, UNKNOWN_OPERATION_BODY), case.method
@@ -89,7 +91,7 @@ if schema is not None:
 
     @schema.include(path_regex="^/_emulator/").parametrize()
     @SETTINGS
-    def test_emulator_operations(case: schemathesis.Case, control_server: Server) -> None:
+    def test_emulator_operations(case: schemathesis.Case, control_server: EmulatorProcess) -> None:
         response = case.call(base_url=control_server.url, timeout=60)
         if _unexpected_method(case):  # a JSON 404 or 405, never werkzeug's HTML page
             if case.method.upper() in ("OPTIONS", "HEAD") and response.status_code == 200:

@@ -15,8 +15,8 @@ from emulator import pipeline
 from emulator.generators import GeneratedImages
 from emulator.testdouble import journal_entry
 from emulator.testdouble.journal_entry import THUMB_SIDE, ResponseSummaries
-from tests.testdouble.appsupport import make_client, post_invoke
-from tests.testdouble.support import NOVA, text_body
+from tests.support.apps import app_client, post_invoke
+from tests.support.bodies import NOVA, text_body
 from validator import validate_body
 from validator.types import ModelId
 
@@ -66,7 +66,7 @@ def test_digests_are_computed_once_per_body(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_cache_hits_journal_the_same_response_view() -> None:
-    client = make_client({"journal_image_cap": "100"})
+    client = app_client({"journal_image_cap": "100"})
     bodies = [post_invoke(client, text_body()).data for _ in range(2)]
     assert bodies[0] == bodies[1]
     first, second = client.get("/_emulator/journal").get_json()["entries"]

@@ -21,10 +21,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from browser_support import CHROMIUM_ARGS, chromium_path
 from PIL import Image, ImageDraw
 
-from tests.server_process import EmulatorProcess, missing_tool
+from tests.support.clients import CHROMIUM_ARGS, chromium_path, missing_tool
+from tests.support.server import EmulatorProcess
 
 NOVA = "amazon.nova-canvas-v1:0"
 TOKEN = "ui-test-token"

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium_path
 
 from emulator.client import EmulatorControl
-from tests.server_process import EmulatorProcess, missing_tool
+from tests.support.clients import CHROMIUM_ARGS, chromium_path, missing_tool
+from tests.support.server import EmulatorProcess
 
 try:
     from playwright import sync_api

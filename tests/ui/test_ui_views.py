@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 from PIL import Image
-from ui_support import TOKEN, ListJournal, failing_record, inpainting_record, make_app
+
+from tests.support.apps import PAGE_TOKEN, ListJournal, failing_record, inpainting_record, journal_page_app
 
 
 def test_page_shell_and_assets_are_served_without_a_token() -> None:
-    client = make_app(ListJournal(), TOKEN).test_client()
+    client = journal_page_app(ListJournal(), PAGE_TOKEN).test_client()
     page = client.get("/_emulator/ui")
     assert page.status_code == 200
     assert page.mimetype == "text/html"
@@ -22,12 +23,12 @@ def test_page_shell_and_assets_are_served_without_a_token() -> None:
 
 
 def test_data_needs_the_token_when_the_control_api_has_one() -> None:
-    client = make_app(ListJournal([inpainting_record()]), TOKEN).test_client()
+    client = journal_page_app(ListJournal([inpainting_record()]), PAGE_TOKEN).test_client()
     denied = client.get("/_emulator/ui/api/entries")
     assert denied.status_code == 401
     assert "token" in denied.json["message"]
     assert client.get("/_emulator/ui/thumb/1/input/0.png").status_code == 401
-    allowed = client.get("/_emulator/ui/api/entries", headers={"Authorization": f"Bearer {TOKEN}"})
+    allowed = client.get("/_emulator/ui/api/entries", headers={"Authorization": f"Bearer {PAGE_TOKEN}"})
     assert allowed.status_code == 200
     assert allowed.json["total"] == 1
 
@@ -94,7 +95,7 @@ def test_outpainting_mask_is_red_where_white_means_edited() -> None:
     record = inpainting_record(task="OUTPAINTING")
     params = record.request["inPaintingParams"]  # type: ignore[index]
     request = {"taskType": "OUTPAINTING", "outPaintingParams": params}
-    client = make_app(ListJournal([inpainting_record(request=request)])).test_client()
+    client = journal_page_app(ListJournal([inpainting_record(request=request)])).test_client()
     image = Image.open(io.BytesIO(client.get("/_emulator/ui/thumb/1/mask/0.png").data)).convert("RGB")
     assert image.getpixel((10, 80)) == (40, 120, 200)
     right = image.getpixel((150, 80))
@@ -103,13 +104,13 @@ def test_outpainting_mask_is_red_where_white_means_edited() -> None:
 
 def test_images_over_the_cap_have_no_thumbnail_url() -> None:
     record = inpainting_record(response={"images": ["<elided: 5000000 bytes>"]})
-    client = make_app(ListJournal([record])).test_client()
+    client = journal_page_app(ListJournal([record])).test_client()
     output = client.get("/_emulator/ui/api/entries").json["entries"][0]["thumbs"]["output"]
     assert output == [{"label": "images[0]", "url": None}]
 
 
 def test_list_answers_304_until_the_journal_changes(journal: ListJournal) -> None:
-    client = make_app(journal).test_client()
+    client = journal_page_app(journal).test_client()
     first = client.get("/_emulator/ui/api/entries")
     etag = first.headers["ETag"]
     assert client.get("/_emulator/ui/api/entries", headers={"If-None-Match": etag}).status_code == 304
@@ -120,7 +121,7 @@ def test_list_answers_304_until_the_journal_changes(journal: ListJournal) -> Non
 def test_first_page_of_thousands_stays_small() -> None:
     records = [inpainting_record(str(i)) if i % 2 else failing_record(str(i)) for i in range(3000)]
     journal = ListJournal(records)
-    client = make_app(journal).test_client()
+    client = journal_page_app(journal).test_client()
     response = client.get("/_emulator/ui/api/entries")
     assert response.json["total"] == 3000
     assert len(response.json["entries"]) == 50
@@ -134,7 +135,7 @@ def test_the_journal_references_become_short_markers() -> None:
     ref = {"$image": {"sha256": "ab" * 32, "length": 90000, "elided": True}}
     text = {"$text": {"sha256": "cd" * 32, "length": 70000, "preview": "a very long prompt " * 30}}
     request = {"taskType": "INPAINTING", "inPaintingParams": {"image": ref, "text": text}}
-    client = make_app(ListJournal([inpainting_record(request=request)])).test_client()
+    client = journal_page_app(ListJournal([inpainting_record(request=request)])).test_client()
     params = client.get("/_emulator/ui/api/entries/1").json["request"]["inPaintingParams"]
     assert (
         params["image"]
@@ -151,5 +152,6 @@ def test_the_journal_references_become_short_markers() -> None:
 def test_long_prompts_are_not_mistaken_for_images() -> None:
     prompt = "a lighthouse at dusk with waves crashing on the rocks and seagulls flying overhead"
     request = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": prompt}}
-    client = make_app(ListJournal([inpainting_record(request=request, task="TEXT_IMAGE")])).test_client()
+    journal = ListJournal([inpainting_record(request=request, task="TEXT_IMAGE")])
+    client = journal_page_app(journal).test_client()
     assert client.get("/_emulator/ui/api/entries/1").json["request"]["textToImageParams"]["text"] == prompt
