@@ -258,6 +258,10 @@ def test_an_environ_werkzeug_cannot_read_gets_the_json_500(app: Flask) -> None:
     """Whatever a WSGI server hands over, a Bedrock path answers in Bedrock's shape, not the server's."""
     environ = {"REQUEST_METHOD": None, "PATH_INFO": NOVA_PATH, "wsgi.input": io.BytesIO(b"")}
     started: list[str] = []
-    body = b"".join(app.wsgi_app(environ, lambda status, headers, *exc: started.append(status)))
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append(status)
+
+    body = b"".join(app.wsgi_app(environ, start_response))
     assert started == ["500 INTERNAL SERVER ERROR"]
     assert json.loads(body) == {"message": "An internal server error occurred."}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import cv2
 import numpy as np
@@ -15,7 +16,7 @@ from validator.types import ControlMode, Quality, Style, TextToImageParams
 PROMPT = TextToImageParams(text="a red fox in a snowy forest")
 
 
-def _pixels(params: TextToImageParams, **config: object) -> np.ndarray:
+def _pixels(params: TextToImageParams, **config: Any) -> np.ndarray:
     return render_images(request(params, **config), caption=False).images[0]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -46,7 +48,7 @@ def _centre_row(mask: np.ndarray) -> float:
 
 HAND_DRAWN = np.zeros(PERSON.shape[:2], bool)
 HAND_DRAWN[100:200, 60:180] = True
-CASES = {
+CASES: dict[str, tuple[MaskType, dict[str, Any]]] = {
     "image": (MaskType.IMAGE, {"image_based_mask": mask_image(HAND_DRAWN)}),
     "garment": (MaskType.GARMENT, {"garment_based_mask": GarmentBasedMask(GarmentClass.UPPER_BODY)}),
     "prompt": (MaskType.PROMPT, {"prompt_based_mask": PromptBasedMask("the green shirt")}),

@@ -135,11 +135,13 @@ def _state_bytes(path: Path) -> int:
 
 def test_journal_entry_size_is_bounded(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "journal")
+    state = srv.state_path
+    assert state is not None  # start_server puts it next to the log
     try:
-        before = _state_bytes(srv.state_path)
+        before = _state_bytes(state)
         reply = httpx.post(srv.url + PATH, content=extraneous_keys(0, 150_000), timeout=120)
         assert reply.status_code == 400
-        grown = _state_bytes(srv.state_path) - before
+        grown = _state_bytes(state) - before
     finally:
         srv.stop()
     assert grown < 5_000_000, f"the journal grew by {grown // 1_000_000} MB for one call"

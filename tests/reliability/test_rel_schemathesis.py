@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -67,9 +68,9 @@ def _bedrock(path: str) -> bool:
     return path.startswith("/model/")
 
 
-def _unexpected_method(case: schemathesis.Case) -> bool:
+def _unexpected_method(case: schemathesis.Case[Any]) -> bool:
     """Schemathesis also sends methods the description does not list (TRACE, PROPFIND, ...)."""
-    return case.method.upper() != case.operation.method.upper()
+    return bool(case.method.upper() != case.operation.method.upper())
 
 
 def _headers(response: schemathesis.Response) -> dict[str, str]:
@@ -80,7 +81,7 @@ if schema is not None:
 
     @schema.include(path_regex="^/model/").parametrize()
     @SETTINGS
-    def test_bedrock_operations(case: schemathesis.Case, bedrock_server: EmulatorProcess) -> None:
+    def test_bedrock_operations(case: schemathesis.Case[Any], bedrock_server: EmulatorProcess) -> None:
         response = case.call(base_url=bedrock_server.url, timeout=60)
         if _unexpected_method(case):  # §2.2: any other method is the unknown operation
             assert (response.status_code, response.content) == (404, UNKNOWN_OPERATION_BODY), case.method
@@ -91,7 +92,7 @@ if schema is not None:
 
     @schema.include(path_regex="^/_emulator/").parametrize()
     @SETTINGS
-    def test_emulator_operations(case: schemathesis.Case, control_server: EmulatorProcess) -> None:
+    def test_emulator_operations(case: schemathesis.Case[Any], control_server: EmulatorProcess) -> None:
         response = case.call(base_url=control_server.url, timeout=60)
         if _unexpected_method(case):  # a JSON 404 or 405, never werkzeug's HTML page
             if case.method.upper() in ("OPTIONS", "HEAD") and response.status_code == 200:

@@ -25,7 +25,7 @@ from tests.support.bodies import NOVA, text_body
 from tests.support.responses import error_message, error_type
 from validator._images import MAX_JPEG_SCANS
 
-JSON = {"content_type": "application/json"}
+JSON: dict[str, Any] = {"content_type": "application/json"}
 
 
 def stored_sizes(client: Any) -> list[int]:
@@ -78,7 +78,7 @@ def test_fit_entry_drops_whole_images_then_the_request_then_thumbnails() -> None
     assert len(json.dumps(fitted)) < ENTRY_MAX_BYTES
     refs = [fitted["request"]["json"]["image"]["$image"], fitted["response"]["image_data"][0]["$image"]]  # type: ignore[index]
     assert all(ref["elided"] and "base64" not in ref and ref["thumbnail"] == "T" * 8_000 for ref in refs)
-    huge = {"request": {"bytes": 1, "json": {"x": ["z" * 4000] * 200}}, "response": {}}
+    huge: dict[str, object] = {"request": {"bytes": 1, "json": {"x": ["z" * 4000] * 200}}, "response": {}}
     thumbs = {"$image": {"sha256": "0", "length": 1, "thumbnail": "T" * 300_000}}
     huge["response"] = {"image_data": [thumbs, thumbs]}
     fitted = fit_entry(huge)
@@ -215,7 +215,12 @@ def test_a_refused_image_is_not_decoded_for_the_page(monkeypatch: pytest.MonkeyP
     assert post_invoke(client, _variation(bytes(small))).status_code == 400
     loads: list[object] = []
     real_load = Image.Image.load
-    monkeypatch.setattr(Image.Image, "load", lambda self: loads.append(self) or real_load(self))
+
+    def counting_load(self: Image.Image) -> Any:
+        loads.append(self)
+        return real_load(self)
+
+    monkeypatch.setattr(Image.Image, "load", counting_load)
     for _ in range(3):
         [row] = client.get("/_emulator/ui/api/entries").get_json()["entries"]
         assert [thumb["url"] for thumb in row["thumbs"]["input"]] == [None]
@@ -274,7 +279,12 @@ def test_output_thumbnails_come_from_the_pipelines_pixels(monkeypatch: pytest.Mo
     request path's behalf, it shrinks the pixels the pipeline hands over."""
     decoded: list[object] = []
     real_decode = thumbs.decode_image
-    monkeypatch.setattr(thumbs, "decode_image", lambda data: decoded.append(data) or real_decode(data))
+
+    def counting_decode(data: bytes) -> Any:
+        decoded.append(data)
+        return real_decode(data)
+
+    monkeypatch.setattr(thumbs, "decode_image", counting_decode)
     client = app_client()
     assert post_invoke(client, text_body(number=3)).status_code == 200
     [entry] = _entries(client)

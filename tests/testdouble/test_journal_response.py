@@ -13,7 +13,6 @@ from PIL import Image
 
 from emulator import pipeline
 from emulator.generators import GeneratedImages
-from emulator.testdouble import journal_entry
 from emulator.testdouble.journal_entry import THUMB_SIDE, ResponseSummaries
 from tests.support.apps import app_client, post_invoke
 from tests.support.bodies import NOVA, text_body
@@ -58,7 +57,7 @@ def test_digests_are_computed_once_per_body(monkeypatch: pytest.MonkeyPatch) -> 
         hashed.append(len(data))
         return sha256(data)
 
-    monkeypatch.setattr(journal_entry.hashlib, "sha256", counting_sha256)
+    monkeypatch.setattr(hashlib, "sha256", counting_sha256)  # the module journal_entry uses
     summaries = ResponseSummaries(10)
     first = summaries.summary(success)
     assert summaries.summary(success) == first

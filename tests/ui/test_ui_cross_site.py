@@ -21,7 +21,7 @@ from tests.support.server import EmulatorProcess
 try:
     from playwright import sync_api
 except ImportError:  # pragma: no cover - the test extra installs it
-    sync_api = None
+    sync_api = None  # type: ignore[assignment]  # the fixtures skip (or fail in CI) without it
 
 EVIL = "http://evil.example"
 # Chromium's private-network checks block some of these requests on their own; other browsers (and older
