@@ -1,4 +1,4 @@
-"""Transport (CONTRACT.md §2.1, §2.6): HTTP/1.1 and h2c prior knowledge on one port, identical responses,
+"""Transport (docs/CONTRACT.md §2.1, §2.6): HTTP/1.1 and h2c prior knowledge on one port, identical responses,
 request bodies with Content-Length, chunked, and HTTP/2 DATA without a length, and the 25,000,000-byte limit.
 """
 

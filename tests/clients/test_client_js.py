@@ -1,4 +1,5 @@
-"""The AWS SDK for JavaScript v3 against the real server, with its DEFAULT HTTP/2 handler (§2.1, §9).
+"""The AWS SDK for JavaScript v3 against the real server, with its DEFAULT HTTP/2 handler
+(docs/CONTRACT.md §2.1, §9).
 
 All cases run in one Node process (`js/run_cases.mjs`) to keep the suite fast; each test checks one result.
 """
@@ -47,7 +48,8 @@ def js_results(node_modules: Path, emulator: Any, tmp_path_factory: pytest.TempP
 
 
 def test_large_response_arrives_whole_over_h2c(js_results: dict[str, Any], emulator: Any) -> None:
-    """The SDK closes its HTTP/2 session early; the > 64 KB body must still arrive whole (§2.1)."""
+    """The SDK closes its HTTP/2 session early; the > 64 KB body must still arrive whole
+    (docs/CONTRACT.md §2.1)."""
     assert f'"POST /model/{NOVA}/invoke HTTP/2"' in emulator.log()  # it really spoke h2c
     result = js_results["big"]
     assert result["ok"], result

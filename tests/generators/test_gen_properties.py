@@ -55,7 +55,7 @@ def test_text_image_size_count_and_determinism(
 @pytest.mark.parametrize(("height", "width"), [(1, 1), (2, 7), (9, 5), (17, 64), (1408, 352)])
 @pytest.mark.parametrize("kind", ["inpainting", "outpainting", "background", "try-on"])
 def test_titan_sized_inputs_of_any_size_work(height: int, width: int, kind: str) -> None:
-    """Titan sets no minimum input size (CONTRACT.md §5.2): even 1 x 1 must come back whole."""
+    """Titan sets no minimum input size (docs/CONTRACT.md §5.2): even 1 x 1 must come back whole."""
     pixels = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
     edited = np.zeros((height, width), bool)
     edited[: max(1, height // 2)] = True

@@ -1,10 +1,10 @@
 # ruff: noqa: E501  (byte-exact request and message tables read best one entry per line)
-"""The bad-input catalogue (issue 7): every hostile or broken request gets its exact Bedrock-style error from
+"""The bad-input catalogue: every hostile or broken request gets its exact Bedrock-style error from
 the REAL server (Granian subprocess), and the server keeps serving afterwards.
 
-Messages are exact (CONTRACT.md §2.6, §5, §7): either written here, taken from the fixture corpus
+Messages are exact (docs/CONTRACT.md §2.6, §5, §7): either written here, taken from the fixture corpus
 (fixtures/requests, whose `message` is the contract's answer), or, for the wrong-type sweep, the validator's
-first error (the emulator must return it byte for byte, CONTRACT.md preamble).
+first error (the emulator must return it byte for byte, docs/CONTRACT.md preamble).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def expect(
     assert_bedrock_error(*reply, exception, message)
 
 
-# --- malformed JSON (§2.6, D14, D35) -----------------------------------------------------------------------
+# --- malformed JSON (docs/CONTRACT.md §2.6, D14, D35) -------------------------------------------------------
 
 MALFORMED_BODIES = {
     "empty": b"",
@@ -171,7 +171,7 @@ def test_numbers(server: EmulatorProcess, fragment: bytes, message: str) -> None
 
 
 def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: EmulatorProcess) -> None:
-    """§7.1: a larger integer is a BigInteger and fails on range. Python refuses ints over 4300 digits."""
+    """docs/CONTRACT.md §7.1: a larger integer is a BigInteger and fails on range. Python refuses ints over 4300 digits."""
     digits = "9" * 5000
     message = schema(f"#/imageGenerationConfig/seed: {digits} is not less or equal to 2147483646")
     expect(post(server, CONFIG % f'"seed":{digits}'.encode()), message)
@@ -295,7 +295,7 @@ def test_wrong_types_everywhere(server: EmulatorProcess) -> None:
     assert checked > 500
 
 
-# --- input images (§5): the fixture corpus's image cases, through the real server -------------------------
+# --- input images (docs/CONTRACT.md §5): the fixture corpus's image cases, through the real server ----------
 
 _IMAGE_REF = re.compile(r"@image(?:-(?P<variant>[a-z]+))?:(?P<name>[^\s\"]+)")
 
@@ -345,7 +345,7 @@ def test_image_fixture_case(server: EmulatorProcess, case: dict[str, Any]) -> No
     status, headers, reply = post(server, body, path=invoke_path(case["model"]))
     if case["valid"]:
         # The generator's segmentation rule (emulator/generators/segment.py) may find nothing for a maskPrompt
-        # on a flat picture: that is the §7.2 mask-prompt failure, a documented 400 the validator cannot predict.
+        # on a flat picture: that is the docs/CONTRACT.md §7.2 mask-prompt failure, a documented 400 the validator cannot predict.
         assert status == 200 or json.loads(reply) == {"message": MASK_PROMPT_FAILED}, reply[:300]
         return
     assert status == case["status"], reply[:300]
@@ -444,7 +444,7 @@ def test_huge_text_chunk_in_png(server: EmulatorProcess) -> None:
     assert server.rss_kib() - before < 300_000
 
 
-# --- body size (§2.6): Content-Length, chunked, HTTP/2 -----------------------------------------------------
+# --- body size (docs/CONTRACT.md §2.6): Content-Length, chunked, HTTP/2 -------------------------------------
 
 
 def test_content_length_over_limit_answered_from_headers(server: EmulatorProcess) -> None:
@@ -636,7 +636,7 @@ HEADER_CASES = {
 
 @pytest.mark.parametrize("headers,message", HEADER_CASES.values(), ids=HEADER_CASES.keys())
 def test_strange_headers(server: EmulatorProcess, headers: dict[str, str], message: str | None) -> None:
-    """Headers as raw latin-1 bytes: the §2.5 answers, never a 5xx (None: accepted, so a 200)."""
+    """Headers as raw latin-1 bytes: the docs/CONTRACT.md §2.5 answers, never a 5xx (None: accepted, so a 200)."""
     status, reply_headers, reply = post(server, TEXT_IMAGE, headers)
     assert documented_problem(status, reply_headers, reply) is None, (status, reply[:200])
     if message is None:

@@ -1,18 +1,18 @@
-"""Fuzz the running server with Hypothesis-mutated real requests (issue 7).
+"""Fuzz the running server with Hypothesis-mutated real requests.
 
 Every (model, task) valid body is mutated (keys dropped, duplicated, retyped or added; numbers huge; strings
 in any script; values nested thousands deep; bytes flipped or cut; NaN spliced in), sent with random headers,
 to random model ids and paths (percent-encoded or not), over HTTP/1.1 or h2c. Properties:
 
-* only documented responses: 200 with images, a §2.9 error with `x-amzn-ErrorType` and `{"message": ...}`, or
-  the §2.2 unknown-operation 404; never a 5xx, never HTML;
-* when the path is an InvokeModel of a served model, the answer is exactly the validator's (CONTRACT.md: the
-  validator's first error is what the emulator returns, byte for byte);
+* only documented responses: 200 with images, an error of docs/CONTRACT.md §2.9 with `x-amzn-ErrorType` and
+  `{"message": ...}`, or the unknown-operation 404 of §2.2; never a 5xx, never HTML;
+* when the path is an InvokeModel of a served model, the answer is exactly the validator's (docs/CONTRACT.md:
+  the validator's first error is what the emulator returns, byte for byte);
 * the server is alive afterwards.
 
 `NOVA_FUZZ_EXAMPLES` raises the example count for a longer run (default 250 per test).
-Generated text includes lone UTF-16 surrogates, and paths may hold newlines: both were 500s this fuzz found
-(fixed in f561590 and fea0938), now covered here as well as by their own tests.
+Generated text includes lone UTF-16 surrogates, and paths may hold newlines: both were 500s this fuzz found,
+now covered here as well as by their own tests.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Schemathesis from the OpenAPI description (emulator/openapi.yaml) against the REAL server (issue 7).
+"""Schemathesis from the OpenAPI description (emulator/openapi.yaml) against the REAL server.
 
 Every documented operation is called with generated and negated data. Checks: no 5xx, the status and content
 type are ones the description lists, the body matches its response schema, and every answer is one of the
@@ -83,7 +83,7 @@ if schema is not None:
     @SETTINGS
     def test_bedrock_operations(case: schemathesis.Case[Any], bedrock_server: EmulatorProcess) -> None:
         response = case.call(base_url=bedrock_server.url, timeout=60)
-        if _unexpected_method(case):  # §2.2: any other method is the unknown operation
+        if _unexpected_method(case):  # docs/CONTRACT.md §2.2: any other method is the unknown operation
             assert (response.status_code, response.content) == (404, UNKNOWN_OPERATION_BODY), case.method
             return
         case.validate_response(response, checks=CHECKS)

@@ -1,4 +1,4 @@
-"""Security (issue 7): loopback bind by default, the control API behind a token or switched off, strict SigV4
+"""Security: loopback bind by default, the control API behind a token or switched off, strict SigV4
 rejecting bad signatures, and answers for methods and paths the routes do not list. (Limits under concurrent
 large bodies: test_rel_limits.py.)"""
 
@@ -269,13 +269,6 @@ def test_strict_auth_garbage_headers(strict: EmulatorProcess, value: str) -> Non
 
 # --- methods and paths the routes do not list (found by schemathesis) ------------------------------------
 
-METHOD_BUG = (
-    "BUG: a method outside routes.ALL_METHODS (TRACE, CONNECT, PROPFIND, any token) on a Bedrock path gets "
-    "werkzeug's MethodNotAllowed, which emulator/errors.py handle_error turns into a 500 "
-    "InternalServerException; §2.2 says 404 UnknownOperationException"
-)
-
-
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "FOO"])
 @pytest.mark.parametrize("path", [invoke_path(NOVA), "/", "/model/x/converse"])
 def test_unlisted_methods_on_bedrock_paths(server: EmulatorProcess, method: str, path: str) -> None:
@@ -285,12 +278,6 @@ def test_unlisted_methods_on_bedrock_paths(server: EmulatorProcess, method: str,
         UNKNOWN_OPERATION_TYPE,
         UNKNOWN_OPERATION_BODY,
     )
-
-
-NEWLINE_BUG = (
-    "BUG: a modelId holding a newline (%0A, decoded by Granian) does not match werkzeug's <path:> converter; "
-    "the NotFound becomes a 500 in emulator/errors.py handle_error. Expected §2.3's invalid-identifier 400"
-)
 
 
 @pytest.mark.parametrize(

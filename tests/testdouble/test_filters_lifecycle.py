@@ -1,4 +1,4 @@
-"""Content filters (CONTRACT.md §8.3, §8.4) and lifecycle (§8.5): exact texts, through the pipeline."""
+"""Content filters and lifecycle (docs/CONTRACT.md §8.3, §8.4, §8.5): exact texts, through the pipeline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The journal's response view comes from the body the pipeline produced, without re-parsing it (issue 3)."""
+"""The journal's response view comes from the body the pipeline produced, without re-parsing it."""
 
 from __future__ import annotations
 
