@@ -202,7 +202,13 @@ def test_every_package_file_is_installed(site: Path) -> None:
 
 
 def test_ready_on_all_interfaces_with_the_configured_workers(container: Container) -> None:
-    assert f"nova-canvas-emulator ready on http://0.0.0.0:{container.port}" in container.log()
+    ready = f"nova-canvas-emulator ready on http://0.0.0.0:{container.port}"
+    # The HEALTHCHECK passes once one worker answers; the ready line follows when every worker has built its
+    # app, which on a loaded machine can be a moment later.
+    deadline = time.monotonic() + 60
+    while ready not in container.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ready in container.log()
     assert healthcheck(container.env).returncode == 0
 
 
