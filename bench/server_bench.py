@@ -43,6 +43,10 @@ import boto3
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support, when run as a script from a checkout
+
+from tests.support.server import free_port  # noqa: E402
+
 MODEL = "amazon.nova-canvas-v1:0"
 PROMPT = "a lighthouse on a cliff at dusk"
 DEFAULT_BODY = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": PROMPT}}).encode()
@@ -59,12 +63,6 @@ def seeded_body(seed: int) -> bytes:
     return json.dumps(
         {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": PROMPT}, "imageGenerationConfig": config}
     ).encode()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 60.0) -> None:

@@ -20,9 +20,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "reliability"), str(ROOT)]  # rel_support, and the tests package it uses
+sys.path.insert(0, str(ROOT))  # tests.support, when run as a script from a checkout
 
-from rel_support import NOVA, http_request, invoke_path, start_server  # noqa: E402
+from tests.support.bodies import NOVA, invoke_path  # noqa: E402
+from tests.support.rawhttp import http_request  # noqa: E402
+from tests.support.server import start_server  # noqa: E402
 
 
 def probe(port: int) -> dict[str, object]:

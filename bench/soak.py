@@ -31,9 +31,10 @@ import httpx
 from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "reliability"), str(ROOT)]  # rel_support, and the tests package it uses
+sys.path.insert(0, str(ROOT))  # tests.support, when run as a script from a checkout
 
-from rel_support import Server, invoke_path, start_server, valid_bodies  # noqa: E402
+from tests.support.bodies import invoke_path, valid_bodies  # noqa: E402
+from tests.support.server import EmulatorProcess, start_server  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ def soak(
         cases = reference(ref.url, mix())
     finally:
         ref.stop()
-    target: Server = start_server(tmp, "soak", ["--workers", str(workers)], env=cache_env)
+    target: EmulatorProcess = start_server(tmp, "soak", ["--workers", str(workers)], env=cache_env)
     try:
         summary = run_soak(target.url, cases, duration, clients)
         summary["workers"] = workers

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_support import JS_DIR, install_fault_rules, make_client, start_emulator
 
-from tests.server_process import EmulatorProcess, missing_tool
+from tests.support.clients import JS_DIR, bedrock_client, install_fault_rules, missing_tool
+from tests.support.server import EmulatorProcess, start_server
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +26,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProce
             "amazon.nova-canvas-v1:0"
         ),
     }
-    server = start_emulator(tmp_path_factory.mktemp("emulator"), "default", env=env)
+    server = start_server(tmp_path_factory.mktemp("emulator"), "default", env=env, access_log=True)
     install_fault_rules(server.url)
     yield server
     server.stop()
@@ -35,7 +35,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProce
 @pytest.fixture(scope="session")
 def bedrock(emulator: EmulatorProcess) -> Any:
     """A boto3 client pointed at the session emulator with `endpoint_url`."""
-    return make_client(emulator.url)
+    return bedrock_client(emulator.url)
 
 
 @pytest.fixture(scope="session")

@@ -14,17 +14,18 @@ from typing import Any
 import botocore.auth
 import httpx
 import pytest
-from bedrock_bodies import NOVA, check_success, text_image
 from botocore import UNSIGNED
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from client_support import ACCESS_KEY, SECRET_KEY, make_client, run_js_cases, start_emulator
 
 from emulator.errors import SIGNATURE_MISMATCH
-from tests.server_process import EmulatorProcess
+from tests.support.bodies import NOVA, text_image
+from tests.support.clients import ACCESS_KEY, SECRET_KEY, bedrock_client, run_js_cases
+from tests.support.responses import check_success
+from tests.support.server import EmulatorProcess, start_server
 from validator import messages
 
 SUFFIX = messages.ERROR_TYPE_SUFFIX
@@ -37,7 +38,7 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess
     config = tmp / "strict.json"
     settings = {"strict_auth": True, "access_keys": {ACCESS_KEY: SECRET_KEY}, "bearer_tokens": [TOKEN]}
     config.write_text(json.dumps(settings))
-    server = start_emulator(tmp, "strict", ["--config", str(config)])
+    server = start_server(tmp, "strict", ["--config", str(config)], access_log=True)
     yield server
     server.stop()
 
@@ -59,26 +60,26 @@ def invoke(client: Any, model_id: str = NOVA) -> Any:
 )
 def test_right_secret_is_accepted(strict: EmulatorProcess, model_id: str) -> None:
     """The signature is recomputed over the encoded path botocore sent (%3A, %2F) and verified."""
-    out = invoke(make_client(strict.url), model_id)
+    out = invoke(bedrock_client(strict.url), model_id)
     check_success(NOVA, text_image(), out["body"].read())
 
 
 def test_wrong_secret_is_an_invalid_signature(strict: EmulatorProcess) -> None:
     with pytest.raises(ClientError) as info:
-        invoke(make_client(strict.url, aws_secret_access_key="not-the-secret"))
+        invoke(bedrock_client(strict.url, aws_secret_access_key="not-the-secret"))
     assert_auth_error(info.value, "InvalidSignatureException", SIGNATURE_MISMATCH)
 
 
 def test_unknown_access_key(strict: EmulatorProcess) -> None:
     with pytest.raises(ClientError) as info:
-        invoke(make_client(strict.url, aws_access_key_id="AKIDUNKNOWN"))
+        invoke(bedrock_client(strict.url, aws_access_key_id="AKIDUNKNOWN"))
     assert_auth_error(info.value, "UnrecognizedClientException", messages.INVALID_SECURITY_TOKEN)
 
 
 def test_missing_authentication(strict: EmulatorProcess) -> None:
     config = Config(signature_version=UNSIGNED, retries={"mode": "standard", "max_attempts": 1})
     with pytest.raises(ClientError) as info:
-        invoke(make_client(strict.url, config=config))
+        invoke(bedrock_client(strict.url, config=config))
     assert_auth_error(info.value, "MissingAuthenticationTokenException", messages.MISSING_AUTH_TOKEN)
 
 
@@ -173,7 +174,7 @@ def test_skewed_client_clock_is_refused_like_bedrock(
     skewed = datetime.now(UTC).replace(tzinfo=None) + skew
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: skewed)
     with pytest.raises(ClientError) as caught:
-        invoke(make_client(strict.url))
+        invoke(bedrock_client(strict.url))
     signed = skewed.strftime("%Y%m%dT%H%M%SZ")
     error = caught.value.response["Error"]
     assert (error["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
@@ -194,4 +195,4 @@ def test_clock_within_five_minutes_is_accepted(
     for skew in (timedelta(minutes=-4), timedelta(minutes=4)):
         skewed = datetime.now(UTC).replace(tzinfo=None) + skew
         monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda at=skewed: at)
-        check_success(NOVA, text_image(), invoke(make_client(strict.url))["body"].read())
+        check_success(NOVA, text_image(), invoke(bedrock_client(strict.url))["body"].read())

@@ -1,4 +1,4 @@
-"""The AWS CLI v1 against the real server (CONTRACT.md §9): `aws bedrock-runtime invoke-model`."""
+"""The AWS CLI v1 against the real server (docs/CONTRACT.md §9): `aws bedrock-runtime invoke-model`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bedrock_bodies import NOVA, check_success, text_image
 
-from tests.server_process import missing_tool, subprocess_env
+from tests.support.bodies import NOVA, text_image
+from tests.support.clients import missing_tool
+from tests.support.responses import check_success
+from tests.support.server import subprocess_env
 from validator import messages
 
 
@@ -49,7 +51,8 @@ def test_invoke_model_writes_the_body(emulator: Any, tmp_path: Path) -> None:
 
 
 def test_fileb_body_keeps_its_trailing_newline(emulator: Any, tmp_path: Path) -> None:
-    """`fileb://` sends the file as is, newline included; whitespace around the JSON value is fine (§2.6)."""
+    """`fileb://` sends the file as is, newline included; whitespace around the JSON value is fine
+    (docs/CONTRACT.md §2.6)."""
     source = tmp_path / "body.json"
     source.write_bytes(text_image() + b"\n")
     out = tmp_path / "out.json"

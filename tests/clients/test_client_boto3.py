@@ -1,4 +1,4 @@
-"""boto3 against the real server (CONTRACT.md §2, §9).
+"""boto3 against the real server (docs/CONTRACT.md §2, §9).
 
 endpoint_url and AWS_ENDPOINT_URL_BEDROCK_RUNTIME, every task type, ARN ids, every modelled exception as its
 `client.exceptions` class, and the unsupported operations.
@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from bedrock_bodies import NOVA, TITAN_V1, TITAN_V2, check_success, image_size, task_body, text_image
-from client_support import FAULT_HEADER, add_header, make_client
 
-from tests.server_process import subprocess_env
+from tests.support.bodies import NOVA, TITAN_V1, TITAN_V2, image_size, task_body, text_image
+from tests.support.clients import FAULT_HEADER, add_header, bedrock_client
+from tests.support.responses import check_success
+from tests.support.server import subprocess_env
 from validator import messages
 
 ERROR_TYPE = "x-amzn-errortype"
@@ -127,8 +128,9 @@ def test_endpoint_from_environment_variable(emulator: Any) -> None:
 
 @pytest.mark.parametrize("name", sorted(messages.EXCEPTION_STATUS))
 def test_each_modelled_exception_is_its_class(emulator: Any, name: str) -> None:
-    """A fault rule (the test double's control API) forces each of the ten §2.9 exceptions."""
-    client = make_client(emulator.url)
+    """A fault rule (the test double's control API) forces each of the ten exceptions of docs/CONTRACT.md
+    §2.9."""
+    client = bedrock_client(emulator.url)
     add_header(client, FAULT_HEADER, name)
     with pytest.raises(getattr(client.exceptions, name)) as info:
         client.invoke_model(modelId=NOVA, body=text_image())
@@ -175,7 +177,8 @@ def test_unsupported_operation_on_unknown_model_gets_the_model_error(bedrock: An
 
 
 def test_litellm_style_raw_colon_path(emulator: Any) -> None:
-    """litellm (httpx) sends the id with a raw `:`, JSON content type, `Accept: */*` and gzip (§9)."""
+    """litellm (httpx) sends the id with a raw `:`, JSON content type, `Accept: */*` and gzip
+    (docs/CONTRACT.md §9)."""
     headers = {"Content-Type": "application/json", "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
     raw = text_image()
     response = httpx.post(f"{emulator.url}/model/{NOVA}/invoke", content=raw, headers=headers, timeout=60)

@@ -1,4 +1,4 @@
-"""Transport (CONTRACT.md §2.1, §2.6): HTTP/1.1 and h2c prior knowledge on one port, identical responses,
+"""Transport (docs/CONTRACT.md §2.1, §2.6): HTTP/1.1 and h2c prior knowledge on one port, identical responses,
 request bodies with Content-Length, chunked, and HTTP/2 DATA without a length, and the 25,000,000-byte limit.
 """
 
@@ -13,8 +13,9 @@ import h2.connection
 import h2.events
 import httpx
 import pytest
-from bedrock_bodies import NOVA, check_success, text_image
 
+from tests.support.bodies import NOVA, text_image
+from tests.support.responses import check_success
 from validator import messages
 
 PATH = f"/model/{NOVA}/invoke"

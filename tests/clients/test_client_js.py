@@ -1,4 +1,5 @@
-"""The AWS SDK for JavaScript v3 against the real server, with its DEFAULT HTTP/2 handler (§2.1, §9).
+"""The AWS SDK for JavaScript v3 against the real server, with its DEFAULT HTTP/2 handler
+(docs/CONTRACT.md §2.1, §9).
 
 All cases run in one Node process (`js/run_cases.mjs`) to keep the suite fast; each test checks one result.
 """
@@ -10,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bedrock_bodies import NOVA, check_success, image_size, text_image
-from client_support import FAULT_HEADER, run_js_cases
 
+from tests.support.bodies import NOVA, image_size, text_image
+from tests.support.clients import FAULT_HEADER, run_js_cases
+from tests.support.responses import check_success
 from validator import messages
 
 FAULTS = sorted(messages.EXCEPTION_STATUS)
@@ -46,7 +48,8 @@ def js_results(node_modules: Path, emulator: Any, tmp_path_factory: pytest.TempP
 
 
 def test_large_response_arrives_whole_over_h2c(js_results: dict[str, Any], emulator: Any) -> None:
-    """The SDK closes its HTTP/2 session early; the > 64 KB body must still arrive whole (§2.1)."""
+    """The SDK closes its HTTP/2 session early; the > 64 KB body must still arrive whole
+    (docs/CONTRACT.md §2.1)."""
     assert f'"POST /model/{NOVA}/invoke HTTP/2"' in emulator.log()  # it really spoke h2c
     result = js_results["big"]
     assert result["ok"], result

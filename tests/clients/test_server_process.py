@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bedrock_bodies import NOVA, TITAN_V2, text_image
-from client_support import start_emulator
 
-from tests.server_process import READY_MARK, server_command, subprocess_env
+from tests.support.bodies import NOVA, TITAN_V2, text_image
+from tests.support.server import READY_MARK, server_command, start_server, subprocess_env
 from validator.types import ModelId
 
 
@@ -35,7 +34,7 @@ def test_one_log_line_per_request(emulator: Any) -> None:
 
 
 def test_sigterm_with_two_workers_exits_cleanly(tmp_path: Path) -> None:
-    server = start_emulator(tmp_path, "workers", ["--workers", "2"])
+    server = start_server(tmp_path, "workers", ["--workers", "2"], access_log=True)
     for _ in range(4):  # requests land on either worker; each builds its app with the same config
         assert httpx.post(f"{server.url}/model/{NOVA}/invoke", content=text_image()).status_code == 200
     assert server.stop(signal.SIGTERM) == 0
@@ -47,7 +46,8 @@ def test_sigint_and_configuration_precedence(tmp_path: Path) -> None:
     profile = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/"
     config.write_text(f"host: 127.0.0.5\nmodel_aliases:\n  {profile}from-file: {NOVA}\ncaption: false\n")
     env = {"NOVA_EMULATOR_HOST": "127.0.0.6", "NOVA_EMULATOR_MODEL_ALIASES": f"{profile}from-env={TITAN_V2}"}
-    server = start_emulator(tmp_path, "precedence", ["--config", str(config), "--host", "127.0.0.1"], env)
+    args = ["--config", str(config), "--host", "127.0.0.1"]
+    server = start_server(tmp_path, "precedence", args, env, access_log=True)
     health = httpx.get(f"{server.url}/_emulator/health").json()
     assert health["aliases"] == {f"{profile}from-env": TITAN_V2}
     assert server.stop(signal.SIGINT) == 0

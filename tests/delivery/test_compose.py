@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.delivery.dockerfile import stages
+from tests.support.dockerfile import stages
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker" / "compose.yaml"

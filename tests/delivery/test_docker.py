@@ -12,7 +12,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.delivery.dockerfile import DockerIgnore, Stage, stages
+from tests.support.dockerfile import DockerIgnore, Stage, stages
+from tests.support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "docker" / "Dockerfile"
@@ -44,13 +44,6 @@ def final_stage() -> Stage:
 def build_stage() -> Stage:
     """The stage that installs the project."""
     return stages(DOCKERFILE.read_text())[0]
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def container_env(home: Path, site: Path, **overrides: str) -> dict[str, str]:
@@ -209,7 +202,13 @@ def test_every_package_file_is_installed(site: Path) -> None:
 
 
 def test_ready_on_all_interfaces_with_the_configured_workers(container: Container) -> None:
-    assert f"nova-canvas-emulator ready on http://0.0.0.0:{container.port}" in container.log()
+    ready = f"nova-canvas-emulator ready on http://0.0.0.0:{container.port}"
+    # The HEALTHCHECK passes once one worker answers; the ready line follows when every worker has built its
+    # app, which on a loaded machine can be a moment later.
+    deadline = time.monotonic() + 60
+    while ready not in container.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ready in container.log()
     assert healthcheck(container.env).returncode == 0
 
 

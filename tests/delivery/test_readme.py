@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import yaml
 
 from emulator import config as emulator_config
 from emulator.config import EmulatorConfig
+from tests.support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -135,13 +135,6 @@ def test_github_actions_workflow_is_valid() -> None:
     service = workflow["jobs"]["test"]["services"]["bedrock"]
     assert service["ports"] == ["8000:8000"]
     assert workflow["jobs"]["test"]["env"]["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] == "http://localhost:8000"
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_background_process_recipe_runs(tmp_path: Path) -> None:

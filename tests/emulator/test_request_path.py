@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from emulator import EmulatorConfig, create_app, pipeline
+from emulator import EmulatorConfig, cache, create_app, pipeline
 from emulator.call import Call
 from emulator.hooks import NoHooks
 from emulator.logs import printable
@@ -23,6 +22,9 @@ from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.filters import ContentFilters
 from emulator.testdouble.store import JournalQuery
 from emulator.testdouble.testdouble_hooks import TestDoubleHooks
+from tests.support.apps import RecordingHooks, with_hooks
+from tests.support.bodies import NOVA_PATH, THREE_CATS
+from tests.support.responses import assert_error_response
 from validator import messages
 from validator.report import BedrockError
 
@@ -52,8 +54,8 @@ def test_a_hooks_error_is_answered_and_journaled_as_the_same_object(app: Flask, 
     """An error the catalogue does not know keeps its name and status, and is never converted."""
     error = BedrockError("TeapotException", 418, "short and stout")
     hooks = RecordingHooks(**{point: error})
-    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
-    assert_error(response, "TeapotException", 418, "short and stout")
+    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=THREE_CATS)
+    assert_error_response(response, "TeapotException", 418, "short and stout")
     assert hooks.calls[0].error is error
 
 
@@ -61,8 +63,8 @@ def test_the_validators_error_is_the_one_journaled(app: Flask) -> None:
     hooks = RecordingHooks()
     response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b'{"taskType":"NOPE"}')
     call = hooks.calls[0]
-    assert call.report is not None and call.error is call.report.error
-    assert_error(response, "ValidationException", 400, call.error.message)
+    assert call.report is not None and call.error is not None and call.error is call.report.error
+    assert_error_response(response, "ValidationException", 400, call.error.message)
 
 
 # --- parse once, digest once -------------------------------------------------------------------------------
@@ -72,7 +74,7 @@ def test_the_hooks_get_the_validators_document(app: Flask) -> None:
     hooks = BodyHooks()
     client = with_hooks(app, hooks).test_client()
     for _ in range(2):  # a miss, then a hit of the report cache
-        assert client.post(NOVA_PATH, data=TEXT_IMAGE).status_code == 200
+        assert client.post(NOVA_PATH, data=THREE_CATS).status_code == 200
     for call, document in zip(hooks.calls, hooks.documents, strict=True):
         assert call.report is not None
         assert document is call.report.document is call.parsed_body
@@ -99,21 +101,21 @@ def test_numbers_beyond_decimal_range_reach_the_hooks_without_an_error(app: Flas
 def test_a_body_that_does_not_parse_reaches_no_body_hook(app: Flask) -> None:
     hooks = BodyHooks()
     response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b'{"taskType":')
-    assert_error(response, "ValidationException", 400, messages.MALFORMED)
+    assert_error_response(response, "ValidationException", 400, messages.MALFORMED)
     assert hooks.documents == [] and hooks.calls[0].parsed_body is None
 
 
 def test_the_body_is_digested_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     digested: list[bytes] = []
-    real = pipeline.body_digest
+    real = cache.body_digest  # pipeline's own name for it is what gets swapped below
 
     def counting(body: bytes) -> bytes:
         digested.append(body)
         return real(body)
 
     monkeypatch.setattr(pipeline, "body_digest", counting)
-    assert app.test_client().post(NOVA_PATH, data=TEXT_IMAGE).status_code == 200
-    assert digested == [TEXT_IMAGE]
+    assert app.test_client().post(NOVA_PATH, data=THREE_CATS).status_code == 200
+    assert digested == [THREE_CATS]
 
 
 # --- the test double switched off --------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def test_no_hooks_and_no_state_when_the_test_double_is_off(tmp_path: Path) -> No
     app = create_app(_config(tmp_path, control_api=False))
     assert type(state(app).hooks) is NoHooks
     client = app.test_client()
-    assert client.post(NOVA_PATH, data=TEXT_IMAGE).status_code == 200
+    assert client.post(NOVA_PATH, data=THREE_CATS).status_code == 200
     assert client.get("/_emulator/journal").status_code == 404
     assert not (tmp_path / "state").exists()  # no SQLite journal, no counters
 
@@ -138,7 +140,7 @@ def test_start_filters_apply_without_a_journal_when_only_the_control_api_is_off(
     journal, which only the control API could read, is not written."""
     app = create_app(_config(tmp_path, control_api=False, filters=ContentFilters(blocked_words=("cat",))))
     assert isinstance(state(app).hooks, TestDoubleHooks)
-    response = app.test_client().post(NOVA_PATH, data=TEXT_IMAGE)
+    response = app.test_client().post(NOVA_PATH, data=THREE_CATS)
     assert response.status_code == 400 and "blocked" in response.json["message"]  # type: ignore[index]
     store = app.extensions["nova_canvas_emulator.testdouble"]["store"]
     assert store.journal(JournalQuery()).total == 0
@@ -155,7 +157,7 @@ def test_printable_escapes_controls_quotes_and_backslashes() -> None:
 def test_access_log_lines_escape_control_characters(caplog: pytest.LogCaptureFixture, path: str) -> None:
     """Granian decodes `%0A` and `%1B` in PATH_INFO: one request is one line, and no terminal escape."""
     app = create_app(EmulatorConfig(access_log=True))
-    environ = EnvironBuilder(path="/", method="POST", data=TEXT_IMAGE).get_environ()
+    environ = EnvironBuilder(path="/", method="POST", data=THREE_CATS).get_environ()
     environ["PATH_INFO"] = path  # decoded, without the raw target: as Granian passes it
     environ.pop("RAW_URI", None)
     environ.pop("REQUEST_URI", None)
@@ -189,7 +191,7 @@ def test_no_redirect_or_html_under_the_control_prefix(app: Flask, path: str) -> 
 def test_the_finalize_hook_sees_a_typed_call(app: Flask) -> None:
     """`Call` has fields only: what the pipeline learnt, and what the hooks decided."""
     hooks = RecordingHooks()
-    with_hooks(app, hooks).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
+    with_hooks(app, hooks).test_client().post(NOVA_PATH, data=THREE_CATS)
     call = hooks.calls[0]
     assert call.auth == {"form": "none"} and call.rules_fired == [] and call.fault is None
     assert "extra" not in vars(call)

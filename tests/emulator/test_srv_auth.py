@@ -11,11 +11,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from flask.testing import FlaskClient
-from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 
 from emulator import EmulatorConfig, create_app
 from emulator.auth import check_request_time, parse_authorization, path_candidates
 from emulator.errors import SIGNATURE_MISMATCH, InvalidSignatureException
+from tests.support.apps import RecordingHooks, with_hooks
+from tests.support.bodies import NOVA_PATH, THREE_CATS
+from tests.support.responses import assert_error_response
 from validator import messages
 
 KEY, SECRET, TOKEN = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "good-token"
@@ -58,7 +60,7 @@ def test_forms_are_recorded_by_default(header: str | None, record: dict[str, str
     hooks = RecordingHooks()
     client = with_hooks(create_app(EmulatorConfig(access_log=False)), hooks).test_client()
     headers = {"Authorization": header} if header else {}
-    assert client.post(NOVA_PATH, data=TEXT_IMAGE, headers=headers).status_code == 200
+    assert client.post(NOVA_PATH, data=THREE_CATS, headers=headers).status_code == 200
     assert hooks.calls[0].auth == record
 
 
@@ -82,30 +84,30 @@ def test_forms_are_recorded_by_default(header: str | None, record: dict[str, str
     ],
 )
 def test_strict_mode_cases(strict: FlaskClient, headers: dict[str, str], name: str, message: str) -> None:
-    assert_error(strict.post(NOVA_PATH, data=TEXT_IMAGE, headers=headers), name, 403, message)
+    assert_error_response(strict.post(NOVA_PATH, data=THREE_CATS, headers=headers), name, 403, message)
 
 
 def test_strict_mode_accepts_good_credentials(strict: FlaskClient) -> None:
     assert (
-        strict.post(NOVA_PATH, data=TEXT_IMAGE, headers=signed_headers(NOVA_PATH, TEXT_IMAGE)).status_code
+        strict.post(NOVA_PATH, data=THREE_CATS, headers=signed_headers(NOVA_PATH, THREE_CATS)).status_code
         == 200
     )
     assert (
-        strict.post(NOVA_PATH, data=TEXT_IMAGE, headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+        strict.post(NOVA_PATH, data=THREE_CATS, headers={"Authorization": f"Bearer {TOKEN}"}).status_code
         == 200
     )
 
 
 def test_signature_covers_the_body(strict: FlaskClient) -> None:
-    response = strict.post(NOVA_PATH, data=TEXT_IMAGE + b" ", headers=signed_headers(NOVA_PATH, TEXT_IMAGE))
-    assert_error(response, "InvalidSignatureException", 403, SIGNATURE_MISMATCH)
+    response = strict.post(NOVA_PATH, data=THREE_CATS + b" ", headers=signed_headers(NOVA_PATH, THREE_CATS))
+    assert_error_response(response, "InvalidSignatureException", 403, SIGNATURE_MISMATCH)
 
 
 def test_wrong_secret(strict: FlaskClient) -> None:
     response = strict.post(
-        NOVA_PATH, data=TEXT_IMAGE, headers=signed_headers(NOVA_PATH, TEXT_IMAGE, secret="nope")
+        NOVA_PATH, data=THREE_CATS, headers=signed_headers(NOVA_PATH, THREE_CATS, secret="nope")
     )
-    assert_error(response, "InvalidSignatureException", 403, SIGNATURE_MISMATCH)
+    assert_error_response(response, "InvalidSignatureException", 403, SIGNATURE_MISMATCH)
 
 
 def test_path_candidates() -> None:
@@ -149,7 +151,7 @@ def test_request_time_at_the_edges_passes_the_time_check(amz_date: str) -> None:
 def test_stale_signature_through_the_app(strict: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Signed by botocore's SigV4Auth at a fixed time in 2020: a correct signature, but expired."""
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: datetime(2020, 1, 1))
-    response = strict.post(NOVA_PATH, data=TEXT_IMAGE, headers=signed_headers(NOVA_PATH, TEXT_IMAGE))
+    response = strict.post(NOVA_PATH, data=THREE_CATS, headers=signed_headers(NOVA_PATH, THREE_CATS))
     assert response.status_code == 403
     assert response.headers["x-amzn-ErrorType"].startswith("InvalidSignatureException")
     assert response.get_json()["message"].startswith(

@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
-from srv_support import assert_error
 
 from emulator import EmulatorConfig, create_app
-from tests.validator.fixture_cases import FixtureCase, load_cases
+from tests.support.fixtures import FixtureCase, load_cases
+from tests.support.responses import assert_error_response
 from validator import validate_request
 from validator.response import validate_response
 
@@ -41,7 +41,7 @@ def test_fixture_case(client_for: Callable[[FixtureCase], FlaskClient], case: Fi
     response = client_for(case).post(path, data=case.body, headers=case.headers or {})
     if not case.valid:
         assert case.exception is not None and case.message is not None
-        assert_error(response, case.exception, case.status, case.message)
+        assert_error_response(response, case.exception, case.status, case.message)
         return
     assert response.status_code == 200, response.data[:300]
     report = validate_request(

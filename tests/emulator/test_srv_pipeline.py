@@ -9,11 +9,13 @@ import json
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 
 from emulator import EmulatorConfig, create_app
 from emulator.errors import STATUS, bedrock_error
 from emulator.generators import MaskPromptError
+from tests.support.apps import RecordingHooks, with_hooks
+from tests.support.bodies import NOVA_PATH, THREE_CATS
+from tests.support.responses import assert_error_response
 from validator import messages
 from validator.report import BedrockError
 
@@ -29,7 +31,7 @@ def test_hooks_run_in_order_and_see_the_call(app: Flask) -> None:
     response = (
         with_hooks(app, hooks)
         .test_client()
-        .post(NOVA_PATH, data=TEXT_IMAGE, headers={"amz-sdk-request": "attempt=2; max=3"})
+        .post(NOVA_PATH, data=THREE_CATS, headers={"amz-sdk-request": "attempt=2; max=3"})
     )
     assert response.status_code == 200
     assert hooks.seen == FULL_ORDER
@@ -38,7 +40,7 @@ def test_hooks_run_in_order_and_see_the_call(app: Flask) -> None:
         "invoke", "amazon.nova-canvas-v1:0", "amazon.nova-canvas-v1:0", "TEXT_IMAGE",
     )  # fmt: skip
     assert call.request_id == response.headers["x-amzn-RequestId"]
-    assert (call.attempt, call.images_returned, call.error, call.body) == (2, 3, None, TEXT_IMAGE)
+    assert (call.attempt, call.images_returned, call.error, call.body) == (2, 3, None, THREE_CATS)
     assert call.auth == {"form": "none"}
 
 
@@ -54,8 +56,8 @@ def test_hooks_run_in_order_and_see_the_call(app: Flask) -> None:
 @pytest.mark.parametrize("name", ["ResourceNotFoundException", "ThrottlingException", "ValidationException"])
 def test_hook_errors_stop_the_pipeline(app: Flask, point: str, seen: list[str], name: str) -> None:
     hooks = RecordingHooks(**{point: error(name)})
-    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
-    assert_error(response, name, messages.EXCEPTION_STATUS[name], "injected")
+    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=THREE_CATS)
+    assert_error_response(response, name, messages.EXCEPTION_STATUS[name], "injected")
     assert hooks.seen == seen
     assert hooks.calls[0].error == error(name)
 
@@ -63,7 +65,7 @@ def test_hook_errors_stop_the_pipeline(app: Flask, point: str, seen: list[str], 
 def test_after_parse_is_skipped_for_unparseable_bodies(app: Flask) -> None:
     hooks = RecordingHooks(after_parse=error("ThrottlingException"))
     response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b"{oops")
-    assert_error(response, "ValidationException", 400, messages.MALFORMED)
+    assert_error_response(response, "ValidationException", 400, messages.MALFORMED)
     assert hooks.seen == ["lifecycle", "before_body", "finalize"]
 
 
@@ -71,7 +73,7 @@ def test_after_parse_fault_wins_over_schema_errors(app: Flask) -> None:
     """Body-matching faults are evaluated after step 9, before the schema stage (docs/CONTRACT.md §2.4)."""
     hooks = RecordingHooks(after_parse=error("ThrottlingException"))
     response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=b'{"taskType":"NOPE"}')
-    assert_error(response, "ThrottlingException", 429, "injected")
+    assert_error_response(response, "ThrottlingException", 429, "injected")
 
 
 @pytest.mark.parametrize(
@@ -84,7 +86,7 @@ def test_after_parse_fault_wins_over_schema_errors(app: Flask) -> None:
 )
 def test_output_moderation(app: Flask, blocked: frozenset[int], count: int, error_text: str | None) -> None:
     hooks = RecordingHooks(blocked_images=blocked)
-    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
+    response = with_hooks(app, hooks).test_client().post(NOVA_PATH, data=THREE_CATS)
     assert response.status_code == 200
     body = json.loads(response.data)
     assert len(body["images"]) == count
@@ -96,7 +98,7 @@ def test_output_moderation(app: Flask, blocked: frozenset[int], count: int, erro
 def test_cache_hit_still_runs_every_hook(app: Flask) -> None:
     hooks = RecordingHooks()
     client = with_hooks(app, hooks).test_client()
-    first, second = client.post(NOVA_PATH, data=TEXT_IMAGE), client.post(NOVA_PATH, data=TEXT_IMAGE)
+    first, second = client.post(NOVA_PATH, data=THREE_CATS), client.post(NOVA_PATH, data=THREE_CATS)
     assert first.data == second.data
     assert first.headers["x-amzn-RequestId"] != second.headers["x-amzn-RequestId"]
     assert hooks.seen == FULL_ORDER * 2
@@ -106,9 +108,9 @@ def test_cache_hit_still_runs_every_hook(app: Flask) -> None:
 
 def test_cache_key_includes_the_blocked_set(app: Flask) -> None:
     client = with_hooks(app, RecordingHooks()).test_client()
-    client.post(NOVA_PATH, data=TEXT_IMAGE)
+    client.post(NOVA_PATH, data=THREE_CATS)
     with_hooks(app, RecordingHooks(blocked_images=frozenset({0})))
-    assert len(json.loads(client.post(NOVA_PATH, data=TEXT_IMAGE).data)["images"]) == 2
+    assert len(json.loads(client.post(NOVA_PATH, data=THREE_CATS).data)["images"]) == 2
 
 
 def test_only_valid_reports_are_cached(app: Flask) -> None:
@@ -118,14 +120,14 @@ def test_only_valid_reports_are_cached(app: Flask) -> None:
     client.post(NOVA_PATH, data=b"{bad")
     reports = app.extensions["nova_canvas_emulator"].reports
     assert len(reports) == 0
-    client.post(NOVA_PATH, data=TEXT_IMAGE)
+    client.post(NOVA_PATH, data=THREE_CATS)
     assert len(reports) == 1
 
 
 def test_disabled_cache_gives_identical_bytes() -> None:
     cached = create_app(EmulatorConfig(access_log=False)).test_client()
     uncached = create_app(EmulatorConfig(access_log=False, response_cache_size=0)).test_client()
-    assert cached.post(NOVA_PATH, data=TEXT_IMAGE).data == uncached.post(NOVA_PATH, data=TEXT_IMAGE).data
+    assert cached.post(NOVA_PATH, data=THREE_CATS).data == uncached.post(NOVA_PATH, data=THREE_CATS).data
 
 
 def test_mask_prompt_failure(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,8 +135,8 @@ def test_mask_prompt_failure(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Non
         raise MaskPromptError("nothing selected")
 
     monkeypatch.setattr("emulator.pipeline.generate", refuse)
-    response = app.test_client().post(NOVA_PATH, data=TEXT_IMAGE)
-    assert_error(response, "ValidationException", 400, messages.MASK_PROMPT_FAILED)
+    response = app.test_client().post(NOVA_PATH, data=THREE_CATS)
+    assert_error_response(response, "ValidationException", 400, messages.MASK_PROMPT_FAILED)
 
 
 def test_unexpected_exception_is_a_json_500(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
@@ -142,8 +144,8 @@ def test_unexpected_exception_is_a_json_500(app: Flask, caplog: pytest.LogCaptur
         def moderate_input(self, call: object, request: object) -> None:
             raise RuntimeError("bug in a hook")
 
-    response = with_hooks(app, Broken()).test_client().post(NOVA_PATH, data=TEXT_IMAGE)
-    assert_error(
+    response = with_hooks(app, Broken()).test_client().post(NOVA_PATH, data=THREE_CATS)
+    assert_error_response(
         response,
         "InternalServerException",
         500,
@@ -169,15 +171,16 @@ def test_unknown_operation_is_recorded(app: Flask) -> None:
 def test_fault_rules_of_the_test_double(client: FlaskClient, name: str) -> None:
     """The real hooks: a rule posted to the control API forces the exception, with its default text."""
     assert client.post("/_emulator/rules", json={"action": {"error": name}}).status_code == 201
-    response = client.post(NOVA_PATH, data=TEXT_IMAGE)
-    assert_error(response, name, messages.EXCEPTION_STATUS[name], messages.DEFAULT_EXCEPTION_MESSAGE[name])
+    response = client.post(NOVA_PATH, data=THREE_CATS)
+    status, message = messages.EXCEPTION_STATUS[name], messages.DEFAULT_EXCEPTION_MESSAGE[name]
+    assert_error_response(response, name, status, message)
 
 
 def test_latency_header_includes_injected_latency(client: FlaskClient) -> None:
     """X-Amzn-Bedrock-Invocation-Latency is the real elapsed time, injected latency included
     (docs/CONTRACT.md §2.7, §8.7)."""
     assert client.post("/_emulator/rules", json={"action": {"latency_ms": 150}}).status_code == 201
-    response = client.post(NOVA_PATH, data=TEXT_IMAGE)
+    response = client.post(NOVA_PATH, data=THREE_CATS)
     assert response.status_code == 200
     assert int(response.headers["X-Amzn-Bedrock-Invocation-Latency"]) >= 150
 

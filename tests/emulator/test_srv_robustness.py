@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from srv_support import NOVA_PATH, TEXT_IMAGE, RecordingHooks, assert_error, with_hooks
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from emulator import EmulatorConfig, create_app, front, server
 from emulator.errors import encode_json_text
 from emulator.testdouble.config import TestDoubleConfig
+from tests.support.apps import RecordingHooks, with_hooks
+from tests.support.bodies import NOVA_PATH, THREE_CATS
+from tests.support.responses import assert_error_response
 from validator import messages, validate_body
 from validator.report import BedrockError
 from validator.types import ModelId
@@ -130,8 +132,8 @@ def test_body_shorter_than_content_length_is_refused(app: Flask, terminated: boo
     ClientDisconnected. Either way the request is refused, not generated as if complete."""
     hooks = RecordingHooks()
     with_hooks(app, hooks)
-    environ = raw_environ(DECODED_PATH, TEXT_IMAGE, CONTENT_LENGTH="1000")
-    environ["wsgi.input"] = io.BytesIO(TEXT_IMAGE)
+    environ = raw_environ(DECODED_PATH, THREE_CATS, CONTENT_LENGTH="1000")
+    environ["wsgi.input"] = io.BytesIO(THREE_CATS)
     if terminated:
         environ["wsgi.input_terminated"] = True
     else:
@@ -143,8 +145,8 @@ def test_body_shorter_than_content_length_is_refused(app: Flask, terminated: boo
 
 
 def test_body_of_its_content_length_is_served(app: Flask) -> None:
-    environ = raw_environ(DECODED_PATH, TEXT_IMAGE, CONTENT_LENGTH=str(len(TEXT_IMAGE)))
-    environ["wsgi.input"], environ["wsgi.input_terminated"] = io.BytesIO(TEXT_IMAGE), True
+    environ = raw_environ(DECODED_PATH, THREE_CATS, CONTENT_LENGTH=str(len(THREE_CATS)))
+    environ["wsgi.input"], environ["wsgi.input_terminated"] = io.BytesIO(THREE_CATS), True
     assert run_raw(app, environ)[0] == 200
 
 
@@ -154,8 +156,8 @@ def test_body_of_its_content_length_is_served(app: Flask) -> None:
 def test_a_status_granian_cannot_send_becomes_a_500(app: Flask) -> None:
     """Granian panics (and the server stops) on an invalid status; none may leave the app."""
     with_hooks(app, RecordingHooks(before_body=BedrockError("WeirdException", 1000, "x")))
-    response = app.test_client().post(NOVA_PATH, data=TEXT_IMAGE)
-    assert_error(
+    response = app.test_client().post(NOVA_PATH, data=THREE_CATS)
+    assert_error_response(
         response,
         "InternalServerException",
         500,
@@ -166,7 +168,7 @@ def test_a_status_granian_cannot_send_becomes_a_500(app: Flask) -> None:
 @pytest.mark.parametrize("value", ["attempt=\xb3", "attempt=" + "9" * 5000, "attempt=1; max=\xb3"])
 def test_odd_attempt_headers_are_ignored(client: FlaskClient, value: str) -> None:
     """`amz-sdk-request` arrives as latin-1: '³' passes isdigit() but not int()."""
-    response = client.post(NOVA_PATH, data=TEXT_IMAGE, headers={"amz-sdk-request": value})
+    response = client.post(NOVA_PATH, data=THREE_CATS, headers={"amz-sdk-request": value})
     assert response.status_code == 200
 
 
@@ -222,7 +224,7 @@ def test_failed_workers_are_respawned() -> None:
 
 def test_connection_close_is_not_contradicted(client: FlaskClient) -> None:
     """Granian adds `close` itself; the app's `keep-alive` made it `keep-alive, close`."""
-    response = client.post(NOVA_PATH, data=TEXT_IMAGE, headers={"Connection": "close"})
+    response = client.post(NOVA_PATH, data=THREE_CATS, headers={"Connection": "close"})
     assert "keep-alive" not in response.headers.get("Connection", "")
 
 
@@ -256,6 +258,10 @@ def test_an_environ_werkzeug_cannot_read_gets_the_json_500(app: Flask) -> None:
     """Whatever a WSGI server hands over, a Bedrock path answers in Bedrock's shape, not the server's."""
     environ = {"REQUEST_METHOD": None, "PATH_INFO": NOVA_PATH, "wsgi.input": io.BytesIO(b"")}
     started: list[str] = []
-    body = b"".join(app.wsgi_app(environ, lambda status, headers, *exc: started.append(status)))
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append(status)
+
+    body = b"".join(app.wsgi_app(environ, start_response))
     assert started == ["500 INTERNAL SERVER ERROR"]
     assert json.loads(body) == {"message": "An internal server error occurred."}

@@ -8,11 +8,12 @@ import json
 
 import pytest
 from flask.testing import FlaskClient
-from srv_support import NOVA_PATH, TEXT_IMAGE, assert_error
 
 from emulator import EmulatorConfig, create_app
 from emulator.routes import parse_route
 from emulator.wire import raw_request_path
+from tests.support.bodies import NOVA_PATH, THREE_CATS
+from tests.support.responses import assert_error_response
 from validator import messages
 
 ARN = "arn%3Aaws%3Abedrock%3Aus-east-1%3A%3Afoundation-model%2Famazon.nova-canvas-v1%3A0"
@@ -63,16 +64,17 @@ def test_unknown_operation(client: FlaskClient, method: str, path: str) -> None:
 
 @pytest.mark.parametrize("path", ["/model//invoke", "/model/%20/invoke"])
 def test_empty_or_blank_model_id(client: FlaskClient, path: str) -> None:
-    assert_error(client.post(path, data=SMALL), "ValidationException", 400, messages.INVALID_MODEL_ID)
+    response = client.post(path, data=SMALL)
+    assert_error_response(response, "ValidationException", 400, messages.INVALID_MODEL_ID)
 
 
 def test_empty_content_type_is_not_absent(client: FlaskClient) -> None:
     response = client.post(NOVA_PATH, data=SMALL, headers={"Content-Type": ""})
-    assert_error(response, "ValidationException", 400, messages.INVALID_CONTENT_TYPE)
+    assert_error_response(response, "ValidationException", 400, messages.INVALID_CONTENT_TYPE)
 
 
 def test_double_encoding_is_decoded_once(client: FlaskClient) -> None:
-    assert_error(
+    assert_error_response(
         client.post("/model/amazon.nova-canvas-v1%253A0/invoke", data=SMALL),
         "ValidationException",
         400,
@@ -90,24 +92,24 @@ def test_double_encoding_is_decoded_once(client: FlaskClient) -> None:
 )
 def test_unsupported_operations(client: FlaskClient, operation: str, message: str) -> None:
     response = client.post(f"/model/amazon.titan-image-generator-v1/{operation}", data=b"not even json")
-    assert_error(response, "ValidationException", 400, message)
+    assert_error_response(response, "ValidationException", 400, message)
     unknown = client.post(f"/model/amazon.nova-lite-v1%3A0/{operation}", data=b"{}")
-    assert_error(unknown, "ValidationException", 400, messages.INVALID_MODEL_ID)
+    assert_error_response(unknown, "ValidationException", 400, messages.INVALID_MODEL_ID)
 
 
 def test_order_model_id_before_headers_and_body(client: FlaskClient) -> None:
     response = client.post("/model/nope/invoke", data=b"[", headers={"Content-Type": "text/plain"})
-    assert_error(response, "ValidationException", 400, messages.INVALID_MODEL_ID)
+    assert_error_response(response, "ValidationException", 400, messages.INVALID_MODEL_ID)
 
 
 def test_order_content_type_before_accept_before_body(client: FlaskClient) -> None:
     bad_both = {"Content-Type": "text/plain", "Accept": "image/png"}
-    assert_error(client.post(NOVA_PATH, data=b"[", headers=bad_both), "ValidationException", 400,
+    assert_error_response(client.post(NOVA_PATH, data=b"[", headers=bad_both), "ValidationException", 400,
                  messages.INVALID_CONTENT_TYPE)  # fmt: skip
     bad_accept = {"Accept": "image/png"}
-    assert_error(client.post(NOVA_PATH, data=b"[", headers=bad_accept), "ValidationException", 400,
+    assert_error_response(client.post(NOVA_PATH, data=b"[", headers=bad_accept), "ValidationException", 400,
                  messages.INVALID_ACCEPT)  # fmt: skip
-    assert_error(client.post(NOVA_PATH, data=b"["), "ValidationException", 400, messages.MALFORMED)
+    assert_error_response(client.post(NOVA_PATH, data=b"["), "ValidationException", 400, messages.MALFORMED)
 
 
 def test_body_size_from_content_length_comes_before_model_id(client: FlaskClient) -> None:
@@ -116,7 +118,7 @@ def test_body_size_from_content_length_comes_before_model_id(client: FlaskClient
         data=b"{}",
         environ_overrides={"CONTENT_LENGTH": str(messages.MAX_BODY_BYTES + 1)},
     )
-    assert_error(response, "ValidationException", 400, messages.BODY_TOO_LARGE)
+    assert_error_response(response, "ValidationException", 400, messages.BODY_TOO_LARGE)
 
 
 def test_octet_stream_is_accepted_unless_strict(client: FlaskClient) -> None:
@@ -127,11 +129,11 @@ def test_octet_stream_is_accepted_unless_strict(client: FlaskClient) -> None:
 def test_strict_content_type() -> None:
     strict = create_app(EmulatorConfig(access_log=False, strict_content_type=True)).test_client()
     response = strict.post(NOVA_PATH, data=SMALL, headers={"Content-Type": "application/octet-stream"})
-    assert_error(response, "ValidationException", 400, messages.INVALID_CONTENT_TYPE)
+    assert_error_response(response, "ValidationException", 400, messages.INVALID_CONTENT_TYPE)
 
 
 def test_success_body_is_compact_and_ordered(client: FlaskClient) -> None:
-    response = client.post(NOVA_PATH, data=TEXT_IMAGE)
+    response = client.post(NOVA_PATH, data=THREE_CATS)
     assert response.data.startswith(b'{"images":["iVBORw0KGgo')
     assert b" " not in response.data
     assert len(json.loads(response.data)["images"]) == 3

@@ -8,9 +8,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from genfactory import disc_scene, image, request
 
 from emulator.generators import render_images
+from tests.support.scenes import disc_scene, image, request
 from validator.types import BackgroundRemovalParams
 
 

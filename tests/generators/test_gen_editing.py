@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from genfactory import disc_scene, image, mask_image, request
 
 from emulator.generators import MaskPromptError, render_images
 from emulator.generators.editing import BLEND_BAND
 from emulator.generators.segment import main_colours
+from tests.support.scenes import disc_scene, image, mask_image, request
 from validator.types import InPaintingParams, ModelId, OutPaintingMode, OutPaintingParams
 
 SCENE, FOREGROUND = disc_scene(480, 360)

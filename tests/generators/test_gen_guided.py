@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from genfactory import disc_scene, image, request
 
 from emulator.generators import render_images
 from emulator.generators.color_guided import hex_colour, reference_colours
+from tests.support.scenes import disc_scene, image, request
 from validator.types import ColorGuidedGenerationParams, ImageVariationParams
 
 COLOURS = ("#0B1D51", "#F2C14E", "#E03E36", "#73D2DE")

@@ -9,11 +9,11 @@ import sys
 
 import numpy as np
 import pytest
-from genfactory import disc_scene, image, mask_image, person_scene, request
 from PIL import Image
 
 from emulator.generators import generate, render_images
 from emulator.generators.seeding import request_digest
+from tests.support.scenes import disc_scene, image, mask_image, person_scene, request
 from validator.types import (
     BackgroundRemovalParams,
     ColorGuidedGenerationParams,
@@ -191,8 +191,7 @@ def test_digest_ignores_count_and_seed_but_not_parameters() -> None:
 def test_digest_is_stable_across_processes() -> None:
     """Python's str hash is salted per process; the digest must not depend on it."""
     code = (
-        "import sys; sys.path.insert(0, 'tests/generators')\n"
-        "from genfactory import request\n"
+        "from tests.support.scenes import request\n"
         "from validator.types import TextToImageParams\n"
         "from emulator.generators.seeding import request_digest\n"
         "print(request_digest(request(TextToImageParams(text='salt'))).hex())\n"

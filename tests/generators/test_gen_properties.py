@@ -9,12 +9,12 @@ import sys
 
 import numpy as np
 import pytest
-from genfactory import image, mask_image, request
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
 from emulator.generators import encode_png, generate
 from emulator.generators.text_image import prepare_text_image, render_text_image
+from tests.support.scenes import image, mask_image, request
 from validator.types import (
     BackgroundRemovalParams,
     InPaintingParams,
@@ -55,7 +55,7 @@ def test_text_image_size_count_and_determinism(
 @pytest.mark.parametrize(("height", "width"), [(1, 1), (2, 7), (9, 5), (17, 64), (1408, 352)])
 @pytest.mark.parametrize("kind", ["inpainting", "outpainting", "background", "try-on"])
 def test_titan_sized_inputs_of_any_size_work(height: int, width: int, kind: str) -> None:
-    """Titan sets no minimum input size (CONTRACT.md §5.2): even 1 x 1 must come back whole."""
+    """Titan sets no minimum input size (docs/CONTRACT.md §5.2): even 1 x 1 must come back whole."""
     pixels = np.random.default_rng(width).integers(0, 256, (height, width, 3), dtype=np.uint8)
     edited = np.zeros((height, width), bool)
     edited[: max(1, height // 2)] = True
@@ -95,8 +95,8 @@ def test_fixed_picture_bytes_are_pinned() -> None:
 
 def test_same_bytes_in_a_fresh_process() -> None:
     code = (
-        "import hashlib, sys; sys.path.insert(0, 'tests/generators')\n"
-        "from genfactory import request\n"
+        "import hashlib\n"
+        "from tests.support.scenes import request\n"
         "from validator.types import TextToImageParams\n"
         "from emulator.generators import generate\n"
         "out = generate(request(TextToImageParams(text='fresh process'), count=2))\n"

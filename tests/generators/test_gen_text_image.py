@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-from genfactory import disc_scene, image, request
 
 from emulator.generators import encode_png, render_images
+from tests.support.scenes import disc_scene, image, request
 from validator.types import ControlMode, Quality, Style, TextToImageParams
 
 PROMPT = TextToImageParams(text="a red fox in a snowy forest")
 
 
-def _pixels(params: TextToImageParams, **config: object) -> np.ndarray:
+def _pixels(params: TextToImageParams, **config: Any) -> np.ndarray:
     return render_images(request(params, **config), caption=False).images[0]
 
 

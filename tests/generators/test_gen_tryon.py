@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
-from genfactory import image, mask_image, person_scene, request
 
 from emulator.generators import MaskPromptError, render_images
+from tests.support.scenes import image, mask_image, person_scene, request
 from validator.types import (
     Exclusion,
     GarmentBasedMask,
@@ -46,7 +48,7 @@ def _centre_row(mask: np.ndarray) -> float:
 
 HAND_DRAWN = np.zeros(PERSON.shape[:2], bool)
 HAND_DRAWN[100:200, 60:180] = True
-CASES = {
+CASES: dict[str, tuple[MaskType, dict[str, Any]]] = {
     "image": (MaskType.IMAGE, {"image_based_mask": mask_image(HAND_DRAWN)}),
     "garment": (MaskType.GARMENT, {"garment_based_mask": GarmentBasedMask(GarmentClass.UPPER_BODY)}),
     "prompt": (MaskType.PROMPT, {"prompt_based_mask": PromptBasedMask("the green shirt")}),

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from rel_support import Server, start_server  # noqa: E402
+from tests.support.server import EmulatorProcess, start_server
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """The default emulator, one worker; checked alive after every test module that uses it."""
     srv = start_server(tmp_path_factory.mktemp("reliability"), "default")
     yield srv
@@ -22,7 +18,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def server2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """The emulator with `--workers 2` (soak, concurrent large bodies)."""
     srv = start_server(tmp_path_factory.mktemp("reliability"), "workers2", ["--workers", "2"])
     yield srv

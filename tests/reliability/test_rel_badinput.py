@@ -1,10 +1,10 @@
 # ruff: noqa: E501  (byte-exact request and message tables read best one entry per line)
-"""The bad-input catalogue (issue 7): every hostile or broken request gets its exact Bedrock-style error from
+"""The bad-input catalogue: every hostile or broken request gets its exact Bedrock-style error from
 the REAL server (Granian subprocess), and the server keeps serving afterwards.
 
-Messages are exact (CONTRACT.md §2.6, §5, §7): either written here, taken from the fixture corpus
+Messages are exact (docs/CONTRACT.md §2.6, §5, §7): either written here, taken from the fixture corpus
 (fixtures/requests, whose `message` is the contract's answer), or, for the wrong-type sweep, the validator's
-first error (the emulator must return it byte for byte, CONTRACT.md preamble).
+first error (the emulator must return it byte for byte, docs/CONTRACT.md preamble).
 """
 
 from __future__ import annotations
@@ -18,31 +18,26 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import h2.config
 import h2.connection
 import h2.events
 import httpx
 import pytest
-from rel_support import (
+
+from tests.support.bodies import NOVA, invoke_path, valid_bodies
+from tests.support.fixtures import IMAGES
+from tests.support.rawhttp import http_request, raw_exchange, read_response
+from tests.support.responses import (
     BODY_TOO_LARGE,
-    IMAGES,
     MALFORMED,
     MASK_PROMPT_FAILED,
     MAX_BODY,
-    NOVA,
-    ROOT,
-    Server,
     assert_bedrock_error,
     documented_problem,
-    http_request,
-    invoke_path,
-    raw_exchange,
-    read_response,
-    valid_bodies,
 )
-
+from tests.support.server import ROOT, EmulatorProcess
 from validator import validate_request
 
 PATH = invoke_path(NOVA)
@@ -50,14 +45,14 @@ TEXT_IMAGE = b'{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"a cat"},"im
 
 
 @pytest.fixture(autouse=True)
-def still_serving(server: Server) -> Iterator[None]:
+def still_serving(server: EmulatorProcess) -> Iterator[None]:
     """After every catalogue entry the server must still answer its health check."""
     yield
     assert server.alive(), server.log()[-3000:]
 
 
 def post(
-    server: Server, body: bytes, headers: dict[str, str] | None = None, path: str = PATH
+    server: EmulatorProcess, body: bytes, headers: dict[str, str] | None = None, path: str = PATH
 ) -> tuple[int, dict[str, str], bytes]:
     return http_request(server.port, "POST", path, body, headers)
 
@@ -68,7 +63,7 @@ def expect(
     assert_bedrock_error(*reply, exception, message)
 
 
-# --- malformed JSON (§2.6, D14, D35) -----------------------------------------------------------------------
+# --- malformed JSON (docs/CONTRACT.md §2.6, D14, D35) -------------------------------------------------------
 
 MALFORMED_BODIES = {
     "empty": b"",
@@ -104,11 +99,11 @@ MALFORMED_BODIES = {
 
 
 @pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
-def test_malformed_body(server: Server, body: bytes) -> None:
+def test_malformed_body(server: EmulatorProcess, body: bytes) -> None:
     expect(post(server, body), MALFORMED)
 
 
-def test_malformed_over_h2_and_chunked(server: Server) -> None:
+def test_malformed_over_h2_and_chunked(server: EmulatorProcess) -> None:
     """The same answer whatever the framing: HTTP/2 DATA frames without a length, and chunked HTTP/1.1."""
     nested = b"[" * 100_000 + b"]" * 100_000
     for http2 in (False, True):
@@ -171,12 +166,12 @@ NUMBER_CASES = {
 
 
 @pytest.mark.parametrize("fragment,message", NUMBER_CASES.values(), ids=NUMBER_CASES.keys())
-def test_numbers(server: Server, fragment: bytes, message: str) -> None:
+def test_numbers(server: EmulatorProcess, fragment: bytes, message: str) -> None:
     expect(post(server, CONFIG % fragment), message)
 
 
-def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: Server) -> None:
-    """§7.1: a larger integer is a BigInteger and fails on range. Python refuses ints over 4300 digits."""
+def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: EmulatorProcess) -> None:
+    """docs/CONTRACT.md §7.1: a larger integer is a BigInteger and fails on range. Python refuses ints over 4300 digits."""
     digits = "9" * 5000
     message = schema(f"#/imageGenerationConfig/seed: {digits} is not less or equal to 2147483646")
     expect(post(server, CONFIG % f'"seed":{digits}'.encode()), message)
@@ -191,7 +186,7 @@ def test_integer_longer_than_pythons_digit_limit_is_a_range_error(server: Server
     ],
     ids=["exponent-over-decimal-emax", "exponent-under-decimal-emin", "integer-field"],
 )
-def test_exponent_beyond_decimal_range(server: Server, fragment: bytes) -> None:
+def test_exponent_beyond_decimal_range(server: EmulatorProcess, fragment: bytes) -> None:
     """Valid JSON numbers whose exponent Python's Decimal cannot hold: a 400, never a 500."""
     status, headers, body = post(server, CONFIG % fragment)
     assert documented_problem(status, headers, body) is None, (status, body[:200])
@@ -210,7 +205,7 @@ SURROGATE_MESSAGES = {
 
 
 @pytest.mark.parametrize("body", SURROGATE_TEXTS.values(), ids=SURROGATE_TEXTS.keys())
-def test_lone_surrogate_in_prompts(server: Server, body: bytes) -> None:
+def test_lone_surrogate_in_prompts(server: EmulatorProcess, body: bytes) -> None:
     """`"\\ud800"` is valid JSON syntax for a lone UTF-16 surrogate, which UTF-8 cannot encode. Regression
     (found by this suite, fixed in fea0938): prompts holding one crashed the generator's text hashing."""
     status, headers, reply = post(server, body)
@@ -219,7 +214,7 @@ def test_lone_surrogate_in_prompts(server: Server, body: bytes) -> None:
 
 
 @pytest.mark.parametrize("body", SURROGATE_MESSAGES.values(), ids=SURROGATE_MESSAGES.keys())
-def test_lone_surrogate_in_error_messages(server: Server, body: bytes) -> None:
+def test_lone_surrogate_in_error_messages(server: EmulatorProcess, body: bytes) -> None:
     """Refused with the schema message (how the surrogate is written in it is the owner's choice), not a 500."""
     status, headers, reply = post(server, body)
     assert documented_problem(status, headers, reply) is None, (status, reply[:200])
@@ -229,7 +224,7 @@ def test_lone_surrogate_in_error_messages(server: Server, body: bytes) -> None:
 UNICODE_TEXT = "日本語 🚀 \u200b\u202e RTL ﷽ e\u0301 \U0001f9d1\u200d\U0001f680"
 
 
-def test_unicode_prompt_is_generated(server: Server) -> None:
+def test_unicode_prompt_is_generated(server: EmulatorProcess) -> None:
     body = json.dumps(
         {
             "taskType": "TEXT_IMAGE",
@@ -242,7 +237,7 @@ def test_unicode_prompt_is_generated(server: Server) -> None:
     assert documented_problem(status, headers, reply) is None
 
 
-def test_long_unicode_prompt_counts_code_points(server: Server) -> None:
+def test_long_unicode_prompt_counts_code_points(server: EmulatorProcess) -> None:
     text = "🚀" * 1025  # 1025 code points, 4100 UTF-8 bytes, 2050 UTF-16 units
     body = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": text}}, ensure_ascii=False)
     expect(
@@ -276,7 +271,7 @@ def _replaced(body: Any, path: tuple[Any, ...], new: Any) -> Any:
     return copy
 
 
-def test_wrong_types_everywhere(server: Server) -> None:
+def test_wrong_types_everywhere(server: EmulatorProcess) -> None:
     """~1,300 requests: each one exact against the validator (same message, byte for byte), none a 5xx."""
     checked = 0
     with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -300,7 +295,7 @@ def test_wrong_types_everywhere(server: Server) -> None:
     assert checked > 500
 
 
-# --- input images (§5): the fixture corpus's image cases, through the real server -------------------------
+# --- input images (docs/CONTRACT.md §5): the fixture corpus's image cases, through the real server ----------
 
 _IMAGE_REF = re.compile(r"@image(?:-(?P<variant>[a-z]+))?:(?P<name>[^\s\"]+)")
 
@@ -344,13 +339,13 @@ def _image_cases() -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _image_cases())
-def test_image_fixture_case(server: Server, case: dict[str, Any]) -> None:
+def test_image_fixture_case(server: EmulatorProcess, case: dict[str, Any]) -> None:
     """Truncated, 16-bit, greyscale, CMYK, transparent, bombs, other formats: the corpus's exact answer."""
     body = json.dumps(_substitute(case["body"])).encode()
     status, headers, reply = post(server, body, path=invoke_path(case["model"]))
     if case["valid"]:
         # The generator's segmentation rule (emulator/generators/segment.py) may find nothing for a maskPrompt
-        # on a flat picture: that is the §7.2 mask-prompt failure, a documented 400 the validator cannot predict.
+        # on a flat picture: that is the docs/CONTRACT.md §7.2 mask-prompt failure, a documented 400 the validator cannot predict.
         assert status == 200 or json.loads(reply) == {"message": MASK_PROMPT_FAILED}, reply[:300]
         return
     assert status == case["status"], reply[:300]
@@ -398,7 +393,7 @@ BOMB_HEADERS = {
 
 
 @pytest.mark.parametrize("image,detail", BOMB_HEADERS.values(), ids=BOMB_HEADERS.keys())
-def test_decompression_bomb_header_is_refused_fast(server: Server, image: bytes, detail: str) -> None:
+def test_decompression_bomb_header_is_refused_fast(server: EmulatorProcess, image: bytes, detail: str) -> None:
     """A tiny PNG declaring a huge size is refused from its header: quickly and without memory growth."""
     before = server.rss_kib()
     started = time.monotonic()
@@ -409,7 +404,7 @@ def test_decompression_bomb_header_is_refused_fast(server: Server, image: bytes,
     assert server.rss_kib() - before < 100_000
 
 
-def test_small_files_that_decode_large_stay_bounded(server: Server) -> None:
+def test_small_files_that_decode_large_stay_bounded(server: EmulatorProcess) -> None:
     """Five 2048x2048 all-black PNGs (~13 KB each, 12 MB decoded each) in one variation request: served,
     within 30 s, with worker memory growth well under a gigabyte."""
     tiny = base64.b64encode(_png(2048, 2048)).decode()
@@ -427,7 +422,7 @@ def test_small_files_that_decode_large_stay_bounded(server: Server) -> None:
     assert server.rss_kib() - before < 600_000
 
 
-def test_zlib_bomb_inside_a_small_declared_image(server: Server) -> None:
+def test_zlib_bomb_inside_a_small_declared_image(server: EmulatorProcess) -> None:
     """IHDR says 320x320, but the IDAT stream inflates to 200 MB: only what the header declares is decoded."""
     bomb = zlib.compress(b"\x00" * 200_000_000, 9)
     before = server.rss_kib()
@@ -439,7 +434,7 @@ def test_zlib_bomb_inside_a_small_declared_image(server: Server) -> None:
     assert server.rss_kib() - before < 300_000
 
 
-def test_huge_text_chunk_in_png(server: Server) -> None:
+def test_huge_text_chunk_in_png(server: EmulatorProcess) -> None:
     """A zTXt chunk inflating to 100 MB next to a valid image: no memory blow-up, a documented answer."""
     ztxt = b"Comment\x00\x00" + zlib.compress(b"A" * 100_000_000, 9)
     chunk = struct.pack(">I", len(ztxt)) + b"zTXt" + ztxt + struct.pack(">I", zlib.crc32(b"zTXt" + ztxt))
@@ -449,10 +444,10 @@ def test_huge_text_chunk_in_png(server: Server) -> None:
     assert server.rss_kib() - before < 300_000
 
 
-# --- body size (§2.6): Content-Length, chunked, HTTP/2 -----------------------------------------------------
+# --- body size (docs/CONTRACT.md §2.6): Content-Length, chunked, HTTP/2 -------------------------------------
 
 
-def test_content_length_over_limit_answered_from_headers(server: Server) -> None:
+def test_content_length_over_limit_answered_from_headers(server: EmulatorProcess) -> None:
     """Only the head is sent; the 400 comes from Content-Length alone, at once."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n".encode()
     reply = raw_exchange(server.port, head, timeout=10)
@@ -460,7 +455,7 @@ def test_content_length_over_limit_answered_from_headers(server: Server) -> None
     assert_bedrock_error(reply.status, reply.headers, reply.body, "ValidationException", BODY_TOO_LARGE)
 
 
-def test_huge_content_length_values(server: Server) -> None:
+def test_huge_content_length_values(server: EmulatorProcess) -> None:
     """10 GB and 2^64+1: refused by the size check (or by the HTTP layer), never read."""
     for length in (10_000_000_000, 2**64 + 1):
         head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
@@ -492,7 +487,7 @@ def _stream_until_answered(
     return sent, reply.body if reply.status == 400 else b"status %d" % reply.status
 
 
-def test_chunked_body_over_limit_is_cut_off(server: Server) -> None:
+def test_chunked_body_over_limit_is_cut_off(server: EmulatorProcess) -> None:
     """A chunked body that would go on for 200 MB: the server answers once it passed 25,000,000 bytes,
     without reading the rest, and its memory grows by far less than the stream."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
@@ -531,18 +526,19 @@ def h2_post_until_answered(port: int, path: str, limit_bytes: int) -> tuple[int,
     return sent, events
 
 
-def test_h2_body_over_limit(server: Server) -> None:
+def test_h2_body_over_limit(server: EmulatorProcess) -> None:
     """DATA frames without a length: the 400 comes once 25,000,000 bytes passed, and the stream is reset
     (RST_STREAM) so the client stops sending."""
     sent, events = h2_post_until_answered(server.port, PATH, 100_000_000)
     assert sent < 40_000_000
     response = next(e for e in events if isinstance(e, h2.events.ResponseReceived))
-    headers = dict(response.headers)
+    # header_encoding="utf-8": names and values arrive as str, not the bytes h2 declares
+    headers = cast(dict[str, str], dict(response.headers))
     body = b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
     assert_bedrock_error(int(headers[":status"]), headers, body, "ValidationException", BODY_TOO_LARGE)
 
 
-def test_body_of_exactly_the_limit_is_served(server: Server) -> None:
+def test_body_of_exactly_the_limit_is_served(server: EmulatorProcess) -> None:
     """25,000,000 bytes (a valid request padded with JSON whitespace) is generated normally."""
     body = TEXT_IMAGE + b" " * (MAX_BODY - len(TEXT_IMAGE))
     status, headers, reply = post(server, body)
@@ -552,7 +548,7 @@ def test_body_of_exactly_the_limit_is_served(server: Server) -> None:
 # --- truncated and slow bodies -----------------------------------------------------------------------------
 
 
-def test_body_shorter_than_content_length_is_not_served(server: Server) -> None:
+def test_body_shorter_than_content_length_is_not_served(server: EmulatorProcess) -> None:
     """Content-Length 1000, 112 bytes of a complete JSON request, then the client half-closes: the request is
     incomplete, so the server must not generate (no answer, or a 400); it answered 200."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".encode()
@@ -568,14 +564,14 @@ def test_body_shorter_than_content_length_is_not_served(server: Server) -> None:
     "and that buffers the whole body unbounded, defeating the 25 MB limit. Bodies shorter than their "
     "Content-Length are refused (emulator/wire.py read_body)",
 )
-def test_chunked_body_cut_off_is_not_served(server: Server) -> None:
+def test_chunked_body_cut_off_is_not_served(server: EmulatorProcess) -> None:
     """A 0x1000-byte chunk announced, the complete JSON request sent, then close: no 200 for a partial body."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n".encode()
     reply = raw_exchange(server.port, head + TEXT_IMAGE, timeout=30, shut_write=True)
     assert reply.status in (0, 400), reply.body[:200]
 
 
-def test_truncated_body_mid_json(server: Server) -> None:
+def test_truncated_body_mid_json(server: EmulatorProcess) -> None:
     """Cut inside the JSON: whatever the server does with the partial body, it is not a 200 or a 5xx."""
     head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(TEXT_IMAGE)}\r\n\r\n".encode()
     reply = raw_exchange(server.port, head + TEXT_IMAGE[:40], timeout=30, shut_write=True)
@@ -584,7 +580,7 @@ def test_truncated_body_mid_json(server: Server) -> None:
         assert json.loads(reply.body) == {"message": MALFORMED}
 
 
-def test_slow_bodies_do_not_block_others(server: Server) -> None:
+def test_slow_bodies_do_not_block_others(server: EmulatorProcess) -> None:
     """Slowloris, bounded: 30 connections dribble a body one byte every 0.1 s for 3 s; meanwhile ordinary
     requests are answered at once. Then the slow bodies are completed and each gets its normal answer."""
     body = b'{"taskType":"TEXT_IMAGE"}'
@@ -639,8 +635,8 @@ HEADER_CASES = {
 
 
 @pytest.mark.parametrize("headers,message", HEADER_CASES.values(), ids=HEADER_CASES.keys())
-def test_strange_headers(server: Server, headers: dict[str, str], message: str | None) -> None:
-    """Headers as raw latin-1 bytes: the §2.5 answers, never a 5xx (None: accepted, so a 200)."""
+def test_strange_headers(server: EmulatorProcess, headers: dict[str, str], message: str | None) -> None:
+    """Headers as raw latin-1 bytes: the docs/CONTRACT.md §2.5 answers, never a 5xx (None: accepted, so a 200)."""
     status, reply_headers, reply = post(server, TEXT_IMAGE, headers)
     assert documented_problem(status, reply_headers, reply) is None, (status, reply[:200])
     if message is None:
@@ -650,12 +646,12 @@ def test_strange_headers(server: Server, headers: dict[str, str], message: str |
 
 
 @pytest.mark.parametrize("value", ["text/pl\xe9in", "application/json\xe9", "\xff\xfe"])
-def test_non_ascii_content_type_is_refused(server: Server, value: str) -> None:
+def test_non_ascii_content_type_is_refused(server: EmulatorProcess, value: str) -> None:
     """Regression (found by this suite, fixed in 3dea2f8): a non-ASCII Content-Type used to be taken as absent."""
     expect(post(server, TEXT_IMAGE, {"Content-Type": value}), CONTENT_TYPE_ERROR)
 
 
-def test_many_headers(server: Server) -> None:
+def test_many_headers(server: EmulatorProcess) -> None:
     """500 extra headers: answered (or refused by the HTTP layer with a 4xx), and the server stays up."""
     headers = {f"X-Extra-{i}": "v" * 50 for i in range(500)}
     lines = [f"POST {PATH} HTTP/1.1", "Host: x", f"Content-Length: {len(TEXT_IMAGE)}", "Connection: close"]
@@ -664,7 +660,7 @@ def test_many_headers(server: Server) -> None:
     assert reply.status in (200, 400, 413, 431)
 
 
-def test_broken_http_is_refused(server: Server) -> None:
+def test_broken_http_is_refused(server: EmulatorProcess) -> None:
     """Garbage request lines, bad Content-Length values, bad chunk sizes: 4xx from the HTTP layer or a
     Bedrock 400, never a 5xx, and the next request is served."""
     broken = [
@@ -687,13 +683,13 @@ def test_broken_http_is_refused(server: Server) -> None:
         assert reply.status == 0 or 400 <= reply.status < 500, (data[:60], reply.status, reply.body[:200])
 
 
-def test_connection_close_is_not_contradicted(server: Server) -> None:
+def test_connection_close_is_not_contradicted(server: EmulatorProcess) -> None:
     data = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{{}}".encode()
     reply = raw_exchange(server.port, data, timeout=10)
     assert reply.headers.get("connection") == "close"
 
 
-def test_connection_reusable_after_unknown_operation_with_a_body(server: Server) -> None:
+def test_connection_reusable_after_unknown_operation_with_a_body(server: EmulatorProcess) -> None:
     """Raw keep-alive: the 404 says keep-alive, so the next request on the same socket must be answered."""
     big = b"POST /v1/model/x/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n" + b" " * 300_000
     health = b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n"

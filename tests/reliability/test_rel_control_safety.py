@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from rel_support import NOVA, Server, http_request, invoke_path, start_server
 
 from emulator.client import EmulatorControl
 from emulator.testdouble.journal_entry import ENTRY_MAX_BYTES
 from emulator.testdouble.store import PAGE_MAX_BYTES
+from tests.support.bodies import NOVA, invoke_path
+from tests.support.rawhttp import http_request
+from tests.support.server import EmulatorProcess, start_server
 from validator._images import MAX_JPEG_SCANS
 
 RULE = json.dumps({"action": "ThrottlingException", "name": "from-another-site"}).encode()
@@ -34,7 +36,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
-def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """The default no-token mode, with one extra name allowed."""
     env = {"NOVA_EMULATOR_ALLOWED_HOSTS": "emulator.test"}
     srv = start_server(tmp_path_factory.mktemp("safety"), "open", env=env)
@@ -42,13 +44,13 @@ def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def _rules(server: Server) -> list[dict[str, Any]]:
+def _rules(server: EmulatorProcess) -> list[dict[str, Any]]:
     status, _, body = http_request(server.port, "GET", "/_emulator/rules")
     assert status == 200
     return list(json.loads(body)["rules"])
 
 
-def _journal_total(server: Server) -> int:
+def _journal_total(server: EmulatorProcess) -> int:
     status, _, body = http_request(server.port, "GET", "/_emulator/journal?limit=1")
     assert status == 200
     return int(json.loads(body)["total"])
@@ -63,7 +65,7 @@ def _refusal(reply: tuple[int, dict[str, str], bytes], status: int, message: str
     )
 
 
-def test_cross_site_writes_are_refused_and_change_nothing(open_server: Server) -> None:
+def test_cross_site_writes_are_refused_and_change_nothing(open_server: EmulatorProcess) -> None:
     """What a page on another site can send without asking first: a form POST, a no-cors fetch (text/plain or
     no type), with the browser's `Origin`; and a JSON write from another origin."""
     port = open_server.port
@@ -89,7 +91,7 @@ def test_cross_site_writes_are_refused_and_change_nothing(open_server: Server) -
     assert http_request(port, "POST", invoke_path(NOVA), BODY)[0] == 200  # no rule fires
 
 
-def test_same_origin_and_originless_json_writes_work(open_server: Server) -> None:
+def test_same_origin_and_originless_json_writes_work(open_server: EmulatorProcess) -> None:
     port = open_server.port
     same = {**JSON, "Origin": f"http://127.0.0.1:{port}"}
     status, _, body = http_request(port, "POST", "/_emulator/rules", RULE, same)
@@ -114,7 +116,7 @@ def test_same_origin_and_originless_json_writes_work(open_server: Server) -> Non
     ],
 )
 def test_dns_rebinding_host_names_are_refused(
-    open_server: Server, method: str, path: str, body: bytes
+    open_server: EmulatorProcess, method: str, path: str, body: bytes
 ) -> None:
     """A page on attacker.example rebinds its name to 127.0.0.1: its requests carry `Host: attacker.example`
     (and no Origin: to the browser they are same-origin)."""
@@ -129,9 +131,9 @@ def test_dns_rebinding_host_names_are_refused(
 
 
 def _with_host(
-    server: Server, method: str, path: str, body: bytes, host: str
+    server: EmulatorProcess, method: str, path: str, body: bytes, host: str
 ) -> tuple[int, dict[str, str], bytes]:
-    from rel_support import raw_exchange
+    from tests.support.rawhttp import raw_exchange
 
     lines = [
         f"{method} {path} HTTP/1.1",
@@ -157,18 +159,18 @@ def _with_host(
         "10.1.2.3",
     ],
 )
-def test_names_of_this_server_are_accepted(open_server: Server, host: str) -> None:
+def test_names_of_this_server_are_accepted(open_server: EmulatorProcess, host: str) -> None:
     reply = _with_host(
         open_server, "GET", "/_emulator/journal?limit=1", b"", host.format(port=open_server.port)
     )
     assert reply[0] == 200, reply[2][:200]
 
 
-def test_health_answers_under_any_name(open_server: Server) -> None:
+def test_health_answers_under_any_name(open_server: EmulatorProcess) -> None:
     assert _with_host(open_server, "GET", "/_emulator/health", b"", "emulator-service:8000")[0] == 200
 
 
-def test_no_cors_grant_and_the_page_keeps_its_csp(open_server: Server) -> None:
+def test_no_cors_grant_and_the_page_keeps_its_csp(open_server: EmulatorProcess) -> None:
     preflight = {
         "Origin": "http://evil.example",
         "Access-Control-Request-Method": "POST",
@@ -185,7 +187,7 @@ def test_no_cors_grant_and_the_page_keeps_its_csp(open_server: Server) -> None:
 
 
 @pytest.fixture(scope="module")
-def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     srv = start_server(tmp_path_factory.mktemp("safety"), "big")
     yield srv
     srv.stop()
@@ -197,7 +199,7 @@ def _near_limit_body(i: int) -> bytes:
     return json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"}, **filler}).encode()
 
 
-def test_near_limit_bodies_add_little_to_the_journal_and_reads_are_paged(big_server: Server) -> None:
+def test_near_limit_bodies_add_little_to_the_journal_and_reads_are_paged(big_server: EmulatorProcess) -> None:
     state = big_server.state_path
     assert state is not None
     for i in range(6):
@@ -230,7 +232,9 @@ def _progressive_jpeg_b64(extra_scans: int) -> str:
     return base64.b64encode(data[:end] + data[last:end] * extra_scans + data[end:]).decode()
 
 
-def test_a_jpeg_of_many_scans_is_refused_quickly_and_the_server_serves_on(big_server: Server) -> None:
+def test_a_jpeg_of_many_scans_is_refused_quickly_and_the_server_serves_on(
+    big_server: EmulatorProcess,
+) -> None:
     """5,000 repeated scans (a few MB): each one costs decode time, and a request may carry five images."""
     image = _progressive_jpeg_b64(5_000)
     body = json.dumps(

@@ -1,18 +1,18 @@
-"""Fuzz the running server with Hypothesis-mutated real requests (issue 7).
+"""Fuzz the running server with Hypothesis-mutated real requests.
 
 Every (model, task) valid body is mutated (keys dropped, duplicated, retyped or added; numbers huge; strings
 in any script; values nested thousands deep; bytes flipped or cut; NaN spliced in), sent with random headers,
 to random model ids and paths (percent-encoded or not), over HTTP/1.1 or h2c. Properties:
 
-* only documented responses: 200 with images, a §2.9 error with `x-amzn-ErrorType` and `{"message": ...}`, or
-  the §2.2 unknown-operation 404; never a 5xx, never HTML;
-* when the path is an InvokeModel of a served model, the answer is exactly the validator's (CONTRACT.md: the
-  validator's first error is what the emulator returns, byte for byte);
+* only documented responses: 200 with images, an error of docs/CONTRACT.md §2.9 with `x-amzn-ErrorType` and
+  `{"message": ...}`, or the unknown-operation 404 of §2.2; never a 5xx, never HTML;
+* when the path is an InvokeModel of a served model, the answer is exactly the validator's (docs/CONTRACT.md:
+  the validator's first error is what the emulator returns, byte for byte);
 * the server is alive afterwards.
 
 `NOVA_FUZZ_EXAMPLES` raises the example count for a longer run (default 250 per test).
-Generated text includes lone UTF-16 surrogates, and paths may hold newlines: both were 500s this fuzz found
-(fixed in f561590 and fea0938), now covered here as well as by their own tests.
+Generated text includes lone UTF-16 surrogates, and paths may hold newlines: both were 500s this fuzz found,
+now covered here as well as by their own tests.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from rel_support import MASK_PROMPT_FAILED, MODELS, Server, documented_problem, start_server, valid_bodies
 
+from tests.support.bodies import MODELS, valid_bodies
+from tests.support.responses import MASK_PROMPT_FAILED, documented_problem
+from tests.support.server import EmulatorProcess, start_server
 from validator import validate_request
 
 EXAMPLES = int(os.environ.get("NOVA_FUZZ_EXAMPLES", "250"))
@@ -64,7 +66,7 @@ JSON_VALUE = st.recursive(
 
 
 @pytest.fixture(autouse=True, scope="module")
-def alive_after(server: Server) -> Iterator[None]:
+def alive_after(server: EmulatorProcess) -> Iterator[None]:
     yield
     assert server.alive(), server.log()[-3000:]
 
@@ -240,7 +242,7 @@ def request_line(draw: st.DrawFn) -> tuple[str, str]:
 
 
 def _send(
-    server: Server, method: str, path: str, body: bytes, hdrs: dict[str, str], http2: bool
+    server: EmulatorProcess, method: str, path: str, body: bytes, hdrs: dict[str, str], http2: bool
 ) -> httpx.Response:
     # httpx writes a whole h2 body before reading: when the server rightly answers early (an unknown path, a
     # bad model id) and resets the stream, a body larger than the 64 KB window fails on the client side.
@@ -265,7 +267,7 @@ def _check(reply: httpx.Response, where: str) -> None:
 @FUZZ
 @given(key=st.sampled_from(KEYS), data=st.data(), http2=st.booleans())
 def test_mutated_bodies_get_the_validators_answer(
-    server: Server, key: str, data: st.DataObject, http2: bool
+    server: EmulatorProcess, key: str, data: st.DataObject, http2: bool
 ) -> None:
     """Mutated bodies to a served model's InvokeModel: a documented answer, exactly the validator's."""
     model = key.rsplit("/", 1)[0]
@@ -284,7 +286,12 @@ def test_mutated_bodies_get_the_validators_answer(
 @FUZZ
 @given(key=st.sampled_from(KEYS), data=st.data(), line=request_line(), hdrs=headers(), http2=st.booleans())
 def test_random_requests_get_documented_answers(
-    server: Server, key: str, data: st.DataObject, line: tuple[str, str], hdrs: dict[str, str], http2: bool
+    server: EmulatorProcess,
+    key: str,
+    data: st.DataObject,
+    line: tuple[str, str],
+    hdrs: dict[str, str],
+    http2: bool,
 ) -> None:
     """Random methods, paths, model ids and headers around real (sometimes mutated) bodies."""
     doc = data.draw(st.one_of(st.just(BODIES[key]), mutated_doc(BODIES[key])))
@@ -322,7 +329,7 @@ FEATURES = {
 
 
 @pytest.fixture(scope="module")
-def featured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def featured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """Test-double features switched on: moderation both ways, lifecycle, fault rules, strict content type."""
     srv = start_server(tmp_path_factory.mktemp("fuzz"), "featured", env=FEATURES)
     yield srv
@@ -333,7 +340,7 @@ def featured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @settings(FUZZ, max_examples=max(EXAMPLES // 2, 50))
 @given(key=st.sampled_from(KEYS), data=st.data(), hdrs=headers(), http2=st.booleans())
 def test_features_on_keep_answers_documented(
-    featured: Server, key: str, data: st.DataObject, hdrs: dict[str, str], http2: bool
+    featured: EmulatorProcess, key: str, data: st.DataObject, hdrs: dict[str, str], http2: bool
 ) -> None:
     """The same mutated bodies with moderation, lifecycle and fault rules in play (one keyed on a header the
     fuzz may send): still only documented answers; a 5xx only where a rule injects one."""

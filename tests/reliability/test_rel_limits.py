@@ -11,16 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from rel_support import (
-    BODY_TOO_LARGE,
-    MAX_BODY,
-    NOVA,
-    Server,
-    assert_bedrock_error,
-    http_request,
-    invoke_path,
-    start_server,
-)
+
+from tests.support.bodies import NOVA, invoke_path
+from tests.support.rawhttp import http_request
+from tests.support.responses import BODY_TOO_LARGE, MAX_BODY, assert_bedrock_error
+from tests.support.server import EmulatorProcess, start_server
 
 PATH = invoke_path(NOVA)
 TEXT_IMAGE = json.dumps(
@@ -62,7 +57,7 @@ LARGE_BODIES: dict[str, tuple[Callable[[], bytes], int, str | None]] = {
 }
 
 
-def test_concurrent_large_bodies(server2: Server) -> None:
+def test_concurrent_large_bodies(server2: EmulatorProcess) -> None:
     """Four 24-25 MB bodies in flight at once, twice over, against two workers: every answer exact, health
     answered within 5 s throughout, worker memory bounded (well under 1.5 GB above idle)."""
     bodies = {name: make() for name, (make, _, _) in LARGE_BODIES.items()}
@@ -140,11 +135,13 @@ def _state_bytes(path: Path) -> int:
 
 def test_journal_entry_size_is_bounded(tmp_path: Path) -> None:
     srv = start_server(tmp_path, "journal")
+    state = srv.state_path
+    assert state is not None  # start_server puts it next to the log
     try:
-        before = _state_bytes(srv.state_path)
+        before = _state_bytes(state)
         reply = httpx.post(srv.url + PATH, content=extraneous_keys(0, 150_000), timeout=120)
         assert reply.status_code == 400
-        grown = _state_bytes(srv.state_path) - before
+        grown = _state_bytes(state) - before
     finally:
         srv.stop()
     assert grown < 5_000_000, f"the journal grew by {grown // 1_000_000} MB for one call"

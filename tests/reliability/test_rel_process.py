@@ -10,7 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
-from rel_support import NOVA, http_request, invoke_path, start_server
+
+from tests.support.bodies import NOVA, invoke_path
+from tests.support.rawhttp import http_request
+from tests.support.server import start_server
 
 BODY = json.dumps(
     {

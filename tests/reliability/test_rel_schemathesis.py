@@ -1,4 +1,4 @@
-"""Schemathesis from the OpenAPI description (emulator/openapi.yaml) against the REAL server (issue 7).
+"""Schemathesis from the OpenAPI description (emulator/openapi.yaml) against the REAL server.
 
 Every documented operation is called with generated and negated data. Checks: no 5xx, the status and content
 type are ones the description lists, the body matches its response schema, and every answer is one of the
@@ -14,17 +14,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rel_support import ROOT, UNKNOWN_OPERATION_BODY, Server, documented_problem, start_server
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.support.responses import UNKNOWN_OPERATION_BODY, documented_problem
+from tests.support.server import ROOT, EmulatorProcess, start_server
 
 EXAMPLES = int(os.environ.get("NOVA_SCHEMATHESIS_EXAMPLES", "25"))
 SPEC = ROOT / "emulator" / "openapi.yaml"
@@ -35,7 +38,7 @@ schema = schemathesis.openapi.from_path(SPEC) if SPEC.exists() else None
 
 
 @pytest.fixture(scope="module")
-def bedrock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def bedrock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     srv = start_server(
         tmp_path_factory.mktemp("st"), "st-bedrock", env={"NOVA_EMULATOR_CONTROL_API": "false"}
     )
@@ -45,7 +48,7 @@ def bedrock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 @pytest.fixture(scope="module")
-def control_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def control_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     srv = start_server(tmp_path_factory.mktemp("st"), "st-control")
     yield srv
     assert srv.alive(), srv.log()[-3000:]
@@ -65,9 +68,9 @@ def _bedrock(path: str) -> bool:
     return path.startswith("/model/")
 
 
-def _unexpected_method(case: schemathesis.Case) -> bool:
+def _unexpected_method(case: schemathesis.Case[Any]) -> bool:
     """Schemathesis also sends methods the description does not list (TRACE, PROPFIND, ...)."""
-    return case.method.upper() != case.operation.method.upper()
+    return bool(case.method.upper() != case.operation.method.upper())
 
 
 def _headers(response: schemathesis.Response) -> dict[str, str]:
@@ -78,9 +81,9 @@ if schema is not None:
 
     @schema.include(path_regex="^/model/").parametrize()
     @SETTINGS
-    def test_bedrock_operations(case: schemathesis.Case, bedrock_server: Server) -> None:
+    def test_bedrock_operations(case: schemathesis.Case[Any], bedrock_server: EmulatorProcess) -> None:
         response = case.call(base_url=bedrock_server.url, timeout=60)
-        if _unexpected_method(case):  # §2.2: any other method is the unknown operation
+        if _unexpected_method(case):  # docs/CONTRACT.md §2.2: any other method is the unknown operation
             assert (response.status_code, response.content) == (404, UNKNOWN_OPERATION_BODY), case.method
             return
         case.validate_response(response, checks=CHECKS)
@@ -89,7 +92,7 @@ if schema is not None:
 
     @schema.include(path_regex="^/_emulator/").parametrize()
     @SETTINGS
-    def test_emulator_operations(case: schemathesis.Case, control_server: Server) -> None:
+    def test_emulator_operations(case: schemathesis.Case[Any], control_server: EmulatorProcess) -> None:
         response = case.call(base_url=control_server.url, timeout=60)
         if _unexpected_method(case):  # a JSON 404 or 405, never werkzeug's HTML page
             if case.method.upper() in ("OPTIONS", "HEAD") and response.status_code == 200:

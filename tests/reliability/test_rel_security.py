@@ -1,4 +1,4 @@
-"""Security (issue 7): loopback bind by default, the control API behind a token or switched off, strict SigV4
+"""Security: loopback bind by default, the control API behind a token or switched off, strict SigV4
 rejecting bad signatures, and answers for methods and paths the routes do not list. (Limits under concurrent
 large bodies: test_rel_limits.py.)"""
 
@@ -19,17 +19,16 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from rel_support import (
-    NOVA,
+
+from tests.support.bodies import NOVA, invoke_path
+from tests.support.rawhttp import http_request
+from tests.support.responses import (
     UNKNOWN_OPERATION_BODY,
     UNKNOWN_OPERATION_TYPE,
-    Server,
     assert_bedrock_error,
     documented_problem,
-    http_request,
-    invoke_path,
-    start_server,
 )
+from tests.support.server import EmulatorProcess, start_server
 
 BODY = json.dumps(
     {
@@ -70,7 +69,7 @@ def _json_body(data: Any) -> bytes:
 # --- bind address ------------------------------------------------------------------------------------------
 
 
-def test_binds_to_loopback_by_default(server: Server) -> None:
+def test_binds_to_loopback_by_default(server: EmulatorProcess) -> None:
     """Started without --host: its only listening socket is 127.0.0.1:<port> (from /proc/net/tcp*)."""
     assert server.listening() == [f"127.0.0.1:{server.port}"]
 
@@ -79,7 +78,7 @@ def test_binds_to_loopback_by_default(server: Server) -> None:
 
 
 @pytest.fixture(scope="module")
-def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     srv = start_server(tmp_path_factory.mktemp("sec"), "token", env={"NOVA_EMULATOR_CONTROL_TOKEN": TOKEN})
     yield srv
     srv.stop()
@@ -88,7 +87,9 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.mark.parametrize(
     "auth", [None, "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x", f"bearer  {TOKEN[:-1]}"]
 )
-def test_control_api_refuses_requests_without_the_token(token_server: Server, auth: str | None) -> None:
+def test_control_api_refuses_requests_without_the_token(
+    token_server: EmulatorProcess, auth: str | None
+) -> None:
     """Every control endpoint, read or write: 401 JSON without the right bearer token, and no effect."""
     headers = {"Authorization": auth} if auth else {}
     for path in CONTROL_GETS:
@@ -105,7 +106,7 @@ def test_control_api_refuses_requests_without_the_token(token_server: Server, au
     assert status == 200, body[:200]
 
 
-def test_control_api_with_the_token(token_server: Server) -> None:
+def test_control_api_with_the_token(token_server: EmulatorProcess) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     status, _, body = http_request(token_server.port, "GET", "/_emulator/journal", headers=auth)
     assert status == 200, body[:200]
@@ -115,13 +116,13 @@ def test_control_api_with_the_token(token_server: Server) -> None:
 
 
 @pytest.fixture(scope="module")
-def control_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def control_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     srv = start_server(tmp_path_factory.mktemp("sec"), "off", env={"NOVA_EMULATOR_CONTROL_API": "false"})
     yield srv
     srv.stop()
 
 
-def test_control_api_switched_off(control_off: Server) -> None:
+def test_control_api_switched_off(control_off: EmulatorProcess) -> None:
     """control_api=false: every /_emulator/ path but health is Bedrock's unknown operation (even with a
     bearer header), and nothing can be steered; Bedrock calls are served."""
     for path in [*CONTROL_GETS, "/_emulator/ui", "/_emulator/ui/static/ui.css"]:
@@ -144,7 +145,7 @@ def test_control_api_switched_off(control_off: Server) -> None:
 
 
 @pytest.fixture(scope="module")
-def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     env = {
         "NOVA_EMULATOR_STRICT_AUTH": "true",
         "NOVA_EMULATOR_ACCESS_KEYS": f"{ACCESS_KEY}={SECRET}",
@@ -155,7 +156,7 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def _client(server: Server, secret: str = SECRET, key: str = ACCESS_KEY) -> Any:
+def _client(server: EmulatorProcess, secret: str = SECRET, key: str = ACCESS_KEY) -> Any:
     return boto3.client(
         "bedrock-runtime",
         endpoint_url=server.url,
@@ -167,19 +168,19 @@ def _client(server: Server, secret: str = SECRET, key: str = ACCESS_KEY) -> Any:
 
 
 def _signed(
-    server: Server, body: bytes, path: str, secret: str = SECRET, service: str = "bedrock"
+    server: EmulatorProcess, body: bytes, path: str, secret: str = SECRET, service: str = "bedrock"
 ) -> dict[str, str]:
     request = AWSRequest(method="POST", url=server.url + path, data=body)
     SigV4Auth(Credentials(ACCESS_KEY, secret), service, "us-east-1").add_auth(request)
     return dict(request.headers.items())
 
 
-def test_strict_sigv4_accepts_a_good_signature(strict: Server) -> None:
+def test_strict_sigv4_accepts_a_good_signature(strict: EmulatorProcess) -> None:
     out = _client(strict).invoke_model(modelId=NOVA, body=BODY)
     assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
-def test_strict_sigv4_rejects_a_wrong_secret(strict: Server) -> None:
+def test_strict_sigv4_rejects_a_wrong_secret(strict: EmulatorProcess) -> None:
     with pytest.raises(ClientError) as caught:
         _client(strict, secret="not-the-secret").invoke_model(modelId=NOVA, body=BODY)
     assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
@@ -205,7 +206,7 @@ TAMPERING = {
 
 
 @pytest.mark.parametrize("tamper", TAMPERING.values(), ids=TAMPERING.keys())
-def test_strict_sigv4_rejects_tampered_requests(strict: Server, tamper: Any) -> None:
+def test_strict_sigv4_rejects_tampered_requests(strict: EmulatorProcess, tamper: Any) -> None:
     """A request signed correctly, then changed in transit: 403 InvalidSignatureException, never served."""
     path = invoke_path(NOVA)
     headers, body, path = tamper(_signed(strict, BODY, path), BODY, path)
@@ -215,7 +216,7 @@ def test_strict_sigv4_rejects_tampered_requests(strict: Server, tamper: Any) -> 
     assert reply_headers["x-amzn-errortype"].startswith("InvalidSignatureException:")
 
 
-def test_strict_auth_other_cases(strict: Server) -> None:
+def test_strict_auth_other_cases(strict: EmulatorProcess) -> None:
     port, path = strict.port, invoke_path(NOVA)
     assert_bedrock_error(
         *http_request(port, "POST", path, BODY),
@@ -257,7 +258,7 @@ def test_strict_auth_other_cases(strict: Server) -> None:
         "\xff\xfe\xfd",
     ],
 )
-def test_strict_auth_garbage_headers(strict: Server, value: str) -> None:
+def test_strict_auth_garbage_headers(strict: EmulatorProcess, value: str) -> None:
     """Malformed Authorization values: a documented 403, never a 5xx or a 200."""
     status, headers, body = http_request(
         strict.port, "POST", invoke_path(NOVA), BODY, {"Authorization": value}
@@ -268,16 +269,9 @@ def test_strict_auth_garbage_headers(strict: Server, value: str) -> None:
 
 # --- methods and paths the routes do not list (found by schemathesis) ------------------------------------
 
-METHOD_BUG = (
-    "BUG: a method outside routes.ALL_METHODS (TRACE, CONNECT, PROPFIND, any token) on a Bedrock path gets "
-    "werkzeug's MethodNotAllowed, which emulator/errors.py handle_error turns into a 500 "
-    "InternalServerException; §2.2 says 404 UnknownOperationException"
-)
-
-
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "FOO"])
 @pytest.mark.parametrize("path", [invoke_path(NOVA), "/", "/model/x/converse"])
-def test_unlisted_methods_on_bedrock_paths(server: Server, method: str, path: str) -> None:
+def test_unlisted_methods_on_bedrock_paths(server: EmulatorProcess, method: str, path: str) -> None:
     status, headers, body = http_request(server.port, method, path, BODY)
     assert (status, headers.get("x-amzn-errortype"), body) == (
         404,
@@ -286,16 +280,10 @@ def test_unlisted_methods_on_bedrock_paths(server: Server, method: str, path: st
     )
 
 
-NEWLINE_BUG = (
-    "BUG: a modelId holding a newline (%0A, decoded by Granian) does not match werkzeug's <path:> converter; "
-    "the NotFound becomes a 500 in emulator/errors.py handle_error. Expected §2.3's invalid-identifier 400"
-)
-
-
 @pytest.mark.parametrize(
     "path", ["/model/%0A/invoke", "/model/amazon.nova-canvas-v1%3A0%0A/invoke", "/model/a%0Ab/converse"]
 )
-def test_newline_in_model_id(server: Server, path: str) -> None:
+def test_newline_in_model_id(server: EmulatorProcess, path: str) -> None:
     assert_bedrock_error(
         *http_request(server.port, "POST", path, BODY),
         "ValidationException",
@@ -318,7 +306,7 @@ HTML_BUG = (
         ("GET", "/_emulator/ui/static/missing.js"),
     ],
 )
-def test_no_html_errors_under_emulator(server: Server, method: str, path: str) -> None:
+def test_no_html_errors_under_emulator(server: EmulatorProcess, method: str, path: str) -> None:
     status, headers, body = http_request(server.port, method, path)
     assert headers.get("content-type") == "application/json", (status, body[:100])
 
@@ -339,7 +327,7 @@ HUGE_ID_BUG = (
         "/_emulator/journal?since_id=99999999999999999999999",
     ],
 )
-def test_huge_numbers_in_control_api(server: Server, path: str) -> None:
+def test_huge_numbers_in_control_api(server: EmulatorProcess, path: str) -> None:
     status, _, body = http_request(server.port, "GET", path)
     assert status in (200, 400, 404), body[:200]
 
@@ -381,7 +369,7 @@ UI_DIGIT_BUG = (
         "/_emulator/ui/thumb/%C2%B3/output/0.png",
     ],
 )
-def test_unicode_digits_in_journal_page_ids(server: Server, path: str) -> None:
+def test_unicode_digits_in_journal_page_ids(server: EmulatorProcess, path: str) -> None:
     status, _, body = http_request(server.port, "GET", path)
     assert status in (400, 404), body[:200]
 

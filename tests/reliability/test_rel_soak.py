@@ -8,7 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from rel_support import ROOT
+from tests.support.server import ROOT
 
 
 def _soak_module():

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server_process import ROOT, EmulatorProcess, server_command, subprocess_env
+from tests.support.server import ROOT, EmulatorProcess, server_command, subprocess_env
 
 READY = re.compile(r"^nova-canvas-emulator ready on http://127\.0\.0\.1:(\d+)$")
 

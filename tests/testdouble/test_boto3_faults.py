@@ -16,7 +16,8 @@ from botocore.exceptions import (
 
 from emulator.client import EmulatorControl
 from emulator.pytest_plugin import EmulatorServer
-from tests.testdouble.support import invoke, text_body, wait_for_journal
+from tests.support.bodies import text_body
+from tests.support.clients import invoke, wait_for_journal
 from validator import messages
 
 RETRYABLE = {

@@ -7,19 +7,20 @@ import json
 import pytest
 
 from emulator.testdouble.journal_entry import MAX_TEXT_CHARS
-from tests.testdouble.appsupport import error_type, make_client, message, post_invoke
-from tests.testdouble.support import NOVA, png_base64, text_body, variation_body
+from tests.support.apps import app_client, post_invoke
+from tests.support.bodies import NOVA, solid_png_b64, text_body, variation_body
+from tests.support.responses import error_message, error_type
 from validator import messages
 
 
 def test_rules_crud_and_validation_errors() -> None:
-    client = make_client()
+    client = app_client()
     created = client.post("/_emulator/rules", json={"action": "ThrottlingException", "times": 1})
     assert created.status_code == 201
     rule_id = created.get_json()["id"]
     assert client.get(f"/_emulator/rules/{rule_id}").get_json()["times"] == 1
     bad = client.post("/_emulator/rules", json={"action": "NoSuchException"})
-    assert bad.status_code == 400 and "unknown action" in message(bad)
+    assert bad.status_code == 400 and "unknown action" in error_message(bad)
     assert client.post("/_emulator/rules", data="nope", content_type="application/json").status_code == 400
     assert client.post("/_emulator/rules", data="nope").status_code == 415
     assert client.post("/_emulator/rules", json={"action": "ok", "sequence": ["ok"]}).status_code == 400
@@ -28,13 +29,13 @@ def test_rules_crud_and_validation_errors() -> None:
     assert [r["id"] for r in listed.get_json()["rules"]] == [rule_id + 1, rule_id + 2]
     assert client.delete(f"/_emulator/rules/{rule_id}", content_type="application/json").status_code == 200
     missing = client.delete(f"/_emulator/rules/{rule_id}", content_type="application/json")
-    assert missing.status_code == 404 and message(missing) == f"No rule {rule_id}."
+    assert missing.status_code == 404 and error_message(missing) == f"No rule {rule_id}."
     assert client.delete("/_emulator/rules", content_type="application/json").get_json() == {"deleted": 2}
     assert client.get("/_emulator/rules").get_json() == {"rules": []}
 
 
 def test_times_and_counters() -> None:
-    client = make_client()
+    client = app_client()
     client.post("/_emulator/rules", json={"action": "ServiceUnavailableException", "times": 2})
     statuses = [post_invoke(client, text_body()).status_code for _ in range(4)]
     assert statuses == [503, 503, 200, 200]
@@ -43,7 +44,7 @@ def test_times_and_counters() -> None:
 
 
 def test_per_call_counting_uses_the_invocation_id() -> None:
-    client = make_client()
+    client = app_client()
     rule = {"sequence": ["InternalServerException", "ok"], "count": "call"}
     client.post("/_emulator/rules", json=rule)
     for call in ("a", "b"):
@@ -53,7 +54,7 @@ def test_per_call_counting_uses_the_invocation_id() -> None:
 
 
 def test_header_attempt_and_operation_matchers() -> None:
-    client = make_client()
+    client = app_client()
     match = {"header": {"name": "User-Agent", "pattern": "^my-sdk"}, "attempt": 2, "operation": "invoke"}
     client.post("/_emulator/rules", json={"action": "ModelTimeoutException", "match": match})
     ua = {"User-Agent": "my-sdk/1.0"}
@@ -63,24 +64,25 @@ def test_header_attempt_and_operation_matchers() -> None:
 
 
 def test_body_matchers_never_fire_for_malformed_bodies() -> None:
-    client = make_client()
+    client = app_client()
     client.post("/_emulator/rules", json={"action": "ThrottlingException", "match": {"prompt": ".*"}})
     response = post_invoke(client, b"{not json")
-    assert (response.status_code, message(response)) == (400, messages.MALFORMED)
+    assert (response.status_code, error_message(response)) == (400, messages.MALFORMED)
     assert client.get("/_emulator/rules").get_json()["rules"][0]["matched"] == 0
     assert post_invoke(client, text_body()).status_code == 429
 
 
 def test_faults_apply_after_step_6_only() -> None:
-    client = make_client()
+    client = app_client()
     client.post("/_emulator/rules", json={"action": "ThrottlingException"})
-    assert message(post_invoke(client, text_body(), "amazon.nova-lite-v1:0")) == messages.INVALID_MODEL_ID
+    unserved = post_invoke(client, text_body(), "amazon.nova-lite-v1:0")
+    assert error_message(unserved) == messages.INVALID_MODEL_ID
     converse = client.post(f"/model/{NOVA}/converse", data=text_body())
-    assert message(converse) == messages.CONVERSE_UNSUPPORTED
+    assert error_message(converse) == messages.CONVERSE_UNSUPPORTED
 
 
 def test_journal_records_filters_and_pages() -> None:
-    client = make_client({"journal_image_cap": "2000"})
+    client = app_client({"journal_image_cap": "2000"})
     post_invoke(client, text_body(), **{"X-Amzn-Bedrock-Trace": "ENABLED", "Authorization": "Bearer secret"})
     post_invoke(client, b"[]")
     client.get("/no/such/route")
@@ -105,8 +107,8 @@ def test_journal_records_filters_and_pages() -> None:
 
 
 def test_journal_keeps_images_under_the_cap() -> None:
-    small = png_base64()
-    client = make_client({"journal_image_cap": str(len(small))})
+    small = solid_png_b64()
+    client = app_client({"journal_image_cap": str(len(small))})
     post_invoke(client, variation_body(small))
     ref = client.get("/_emulator/journal").get_json()["entries"][0]["request"]["json"]["imageVariationParams"]
     assert ref["images"][0]["$image"]["base64"] == small
@@ -114,7 +116,7 @@ def test_journal_keeps_images_under_the_cap() -> None:
 
 def test_reset_returns_to_the_configured_start_state() -> None:
     start_rules = json.dumps([{"action": "ThrottlingException", "match": {"prompt": "storm"}}])
-    client = make_client({"rules": start_rules, "blocked_words": "forbidden"})
+    client = app_client({"rules": start_rules, "blocked_words": "forbidden"})
     client.post("/_emulator/rules", json={"action": "InternalServerException"})
     client.put("/_emulator/filters", json={"output_block": {"mode": "all"}})
     client.put(f"/_emulator/lifecycle/{NOVA}", json={"state": "eol"})
@@ -129,7 +131,7 @@ def test_reset_returns_to_the_configured_start_state() -> None:
 
 
 def test_bad_filter_and_lifecycle_settings_are_400() -> None:
-    client = make_client()
+    client = app_client()
     assert client.put("/_emulator/filters", json={"output_block": {"mode": "some"}}).status_code == 400
     assert client.put("/_emulator/filters", json={"blocked": []}).status_code == 400
     assert client.put(f"/_emulator/lifecycle/{NOVA}", json={"state": "dead"}).status_code == 400
@@ -137,7 +139,7 @@ def test_bad_filter_and_lifecycle_settings_are_400() -> None:
 
 
 def test_token_protects_every_control_endpoint_but_health() -> None:
-    client = make_client({"control_token": "s3cret"})
+    client = app_client({"control_token": "s3cret"})
     denied = client.get("/_emulator/rules")
     assert denied.status_code == 401 and denied.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/_emulator/rules", headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -149,7 +151,7 @@ def test_token_protects_every_control_endpoint_but_health() -> None:
 
 @pytest.mark.parametrize("path", ["/_emulator/rules", "/_emulator/journal", "/_emulator/reset"])
 def test_switched_off_control_api_is_an_unknown_operation(path: str) -> None:
-    client = make_client({"control_api": "false"})
+    client = app_client({"control_api": "false"})
     response = client.post(path) if path.endswith("reset") else client.get(path)
     assert (response.status_code, error_type(response)) == (404, "UnknownOperationException")
     assert response.data.decode() == messages.UNKNOWN_OPERATION_BODY
@@ -157,7 +159,7 @@ def test_switched_off_control_api_is_an_unknown_operation(path: str) -> None:
 
 
 def test_oversized_strings_outside_image_fields_are_bounded_too() -> None:
-    client = make_client()
+    client = app_client()
     post_invoke(client, text_body("x" * (MAX_TEXT_CHARS + 1)))
     entry = client.get("/_emulator/journal").get_json()["entries"][0]
     text = entry["request"]["json"]["textToImageParams"]["text"]["$text"]

@@ -11,8 +11,9 @@ from emulator.testdouble.filters import filters_from_json
 from emulator.testdouble.journal_entry import MAX_ERRORS, MAX_ITEMS, MAX_MESSAGE_CHARS, MORE
 from emulator.testdouble.rules import RuleError, parse_rule
 from emulator.testdouble.store import JournalQuery, Store
-from tests.testdouble.appsupport import make_client, message, post_invoke
-from tests.testdouble.support import text_body
+from tests.support.apps import app_client, post_invoke
+from tests.support.bodies import text_body
+from tests.support.responses import error_message
 
 HUGE = "99999999999999999999999"
 
@@ -35,7 +36,7 @@ HUGE = "99999999999999999999999"
     ],
 )
 def test_out_of_range_numbers_are_client_errors(path: str, status: int) -> None:
-    client = make_client()
+    client = app_client()
     post_invoke(client, text_body())
     response = client.get(path)
     assert response.status_code == status, response.data[:200]
@@ -43,13 +44,13 @@ def test_out_of_range_numbers_are_client_errors(path: str, status: int) -> None:
 
 
 def test_huge_rule_id_delete_is_not_found() -> None:
-    response = make_client().delete(f"/_emulator/rules/{HUGE}", content_type="application/json")
-    assert response.status_code == 404 and message(response) == f"No rule {HUGE}."
+    response = app_client().delete(f"/_emulator/rules/{HUGE}", content_type="application/json")
+    assert response.status_code == 404 and error_message(response) == f"No rule {HUGE}."
 
 
 def test_at_most_message_names_the_bound() -> None:
-    response = make_client().get(f"/_emulator/journal?since_id={HUGE}")
-    assert message(response) == f"since_id must be at most {2**63 - 1}."
+    response = app_client().get(f"/_emulator/journal?since_id={HUGE}")
+    assert error_message(response) == f"since_id must be at most {2**63 - 1}."
 
 
 def test_store_answers_out_of_range_integers_by_their_meaning() -> None:
@@ -65,10 +66,10 @@ def test_store_answers_out_of_range_integers_by_their_meaning() -> None:
 
 
 def test_negative_output_block_index_is_refused() -> None:
-    client = make_client()
+    client = app_client()
     response = client.put("/_emulator/filters", json={"output_block": {"mode": "indices", "indices": [-1]}})
     assert response.status_code == 400
-    assert message(response) == "Invalid filter settings: output_block indices must not be negative"
+    assert error_message(response) == "Invalid filter settings: output_block indices must not be negative"
     with pytest.raises(ValueError, match="must not be negative"):
         TestDoubleConfig.from_mapping({"output_block_indices": "0,-2"})
 
@@ -76,7 +77,7 @@ def test_negative_output_block_index_is_refused() -> None:
 def test_marker_with_a_lone_surrogate_is_refused() -> None:
     with pytest.raises(ValueError, match="lone surrogate"):
         filters_from_json({"blocked_image_marker": "x\ud800"})
-    client = make_client()
+    client = app_client()
     response = client.put("/_emulator/filters", json={"blocked_image_marker": "x\ud800"})
     assert response.status_code == 400
 
@@ -103,12 +104,12 @@ def test_a_day_of_delay_is_accepted() -> None:
 
 def test_journal_entry_of_a_huge_invalid_body_is_bounded() -> None:
     """150,000 extraneous keys: the entry stored every key, every violation and the 7 MB message twice."""
-    client = make_client()
+    client = app_client()
     keys = ",".join(f'"k{i}":0' for i in range(150_000))
     body = '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"},' + keys + "}"
     response = post_invoke(client, body)
     assert response.status_code == 400
-    assert len(message(response)) > 5_000_000  # the client still gets the whole message
+    assert len(error_message(response)) > 5_000_000  # the client still gets the whole message
     listing = client.get("/_emulator/journal")
     assert len(listing.data) < 200_000
     entry = listing.get_json()["entries"][0]
@@ -116,12 +117,12 @@ def test_journal_entry_of_a_huge_invalid_body_is_bounded() -> None:
     assert entry["request"]["json"][MORE] == 150_002 - MAX_ITEMS
     assert len(entry["validation"]["errors"]) == MAX_ERRORS
     assert entry["validation"]["errors_total"] == 150_000
-    assert entry["response"]["message"].endswith(f"... ({len(message(response))} characters)")
-    assert entry["response"]["message"].startswith(message(response)[:MAX_MESSAGE_CHARS])
+    assert entry["response"]["message"].endswith(f"... ({len(error_message(response))} characters)")
+    assert entry["response"]["message"].startswith(error_message(response)[:MAX_MESSAGE_CHARS])
 
 
 def test_small_entries_are_kept_whole() -> None:
-    client = make_client()
+    client = app_client()
     post_invoke(client, '{"taskType":"TEXT_IMAGE","textToImageParams":{"text":"x"},"a":[1,2]}')
     entry = client.get("/_emulator/journal").get_json()["entries"][0]
     assert entry["request"]["json"]["a"] == [1, 2]

@@ -20,11 +20,12 @@ from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.journal_entry import ENTRY_MAX_BYTES, MAX_TEXT_CHARS, REQUEST_MAX_BYTES, fit_entry
 from emulator.testdouble.store import PAGE_MAX_BYTES, JournalQuery, Store
 from emulator.ui import thumbs
-from tests.testdouble.appsupport import error_type, make_client, message, post_invoke
-from tests.testdouble.support import NOVA, text_body
+from tests.support.apps import app_client, post_invoke
+from tests.support.bodies import NOVA, text_body
+from tests.support.responses import error_message, error_type
 from validator._images import MAX_JPEG_SCANS
 
-JSON = {"content_type": "application/json"}
+JSON: dict[str, Any] = {"content_type": "application/json"}
 
 
 def stored_sizes(client: Any) -> list[int]:
@@ -35,7 +36,7 @@ def stored_sizes(client: Any) -> list[int]:
 
 def test_a_near_limit_body_is_journaled_in_a_bounded_entry() -> None:
     """A 20 MB body of long strings and wide arrays: the entry stays under the per-entry cap."""
-    client = make_client()
+    client = app_client()
     filler = {f"k{i}": "y" * 60_000 for i in range(300)}  # 18 MB of extraneous keys
     body = json.dumps(
         {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x" * 1_000_000}, **filler, "list": [1] * 10}
@@ -52,7 +53,7 @@ def test_a_near_limit_body_is_journaled_in_a_bounded_entry() -> None:
 
 
 def test_strings_over_the_text_cap_become_previews() -> None:
-    client = make_client()
+    client = app_client()
     post_invoke(client, text_body("a" * MAX_TEXT_CHARS))
     post_invoke(client, text_body("b" * (MAX_TEXT_CHARS + 1)))
     kept, previewed = (e["request"]["json"]["textToImageParams"]["text"] for e in _entries(client))
@@ -77,7 +78,7 @@ def test_fit_entry_drops_whole_images_then_the_request_then_thumbnails() -> None
     assert len(json.dumps(fitted)) < ENTRY_MAX_BYTES
     refs = [fitted["request"]["json"]["image"]["$image"], fitted["response"]["image_data"][0]["$image"]]  # type: ignore[index]
     assert all(ref["elided"] and "base64" not in ref and ref["thumbnail"] == "T" * 8_000 for ref in refs)
-    huge = {"request": {"bytes": 1, "json": {"x": ["z" * 4000] * 200}}, "response": {}}
+    huge: dict[str, object] = {"request": {"bytes": 1, "json": {"x": ["z" * 4000] * 200}}, "response": {}}
     thumbs = {"$image": {"sha256": "0", "length": 1, "thumbnail": "T" * 300_000}}
     huge["response"] = {"image_data": [thumbs, thumbs]}
     fitted = fit_entry(huge)
@@ -120,7 +121,7 @@ def test_reads_are_paged_by_size() -> None:
 
 
 def test_the_control_api_says_when_a_page_was_cut_by_size() -> None:
-    client = make_client()
+    client = app_client()
     journal: Store = client.application.extensions["nova_canvas_emulator.testdouble"]["store"]
     for _ in range(30):
         journal.record({"status": 200}, {"blob": "x" * 400_000})
@@ -141,7 +142,7 @@ def _thumbnail_of(ref: dict[str, Any]) -> Image.Image:
 
 def test_default_settings_keep_a_thumbnail_of_every_output() -> None:
     """The smallest Nova output (320x320) is far over the 64 KiB whole-image cap: its thumbnail is kept."""
-    client = make_client()
+    client = app_client()
     response = post_invoke(client, text_body(number=2))
     assert response.status_code == 200
     [entry] = _entries(client)
@@ -187,10 +188,10 @@ def test_a_jpeg_with_too_many_scans_is_refused_before_decoding() -> None:
     with Image.open(io.BytesIO(many)) as decoded:  # a valid image: Pillow decodes it
         decoded.load()
         assert decoded.size == (512, 512)
-    client = make_client()
+    client = app_client()
     refused = post_invoke(client, _variation(many))
     # The same answer as any image Pillow cannot decode (SEM-IMG-FORMAT, undecodable JPEG).
-    assert (refused.status_code, error_type(refused), message(refused)) == (
+    assert (refused.status_code, error_type(refused), error_message(refused)) == (
         400,
         "ValidationException",
         "#/imageVariationParams/images/0: must be a PNG or JPEG image, actual: undecodable JPEG",
@@ -210,11 +211,16 @@ def test_a_refused_image_is_not_decoded_for_the_page(monkeypatch: pytest.MonkeyP
     small = bytearray(progressive_jpeg(0, size=320))
     frame = small.index(b"\xff\xc2")  # the progressive start-of-frame: length, precision, height, width
     small[frame + 5 : frame + 9] = (8000).to_bytes(2, "big") * 2
-    client = make_client()
+    client = app_client()
     assert post_invoke(client, _variation(bytes(small))).status_code == 400
     loads: list[object] = []
     real_load = Image.Image.load
-    monkeypatch.setattr(Image.Image, "load", lambda self: loads.append(self) or real_load(self))
+
+    def counting_load(self: Image.Image) -> Any:
+        loads.append(self)
+        return real_load(self)
+
+    monkeypatch.setattr(Image.Image, "load", counting_load)
     for _ in range(3):
         [row] = client.get("/_emulator/ui/api/entries").get_json()["entries"]
         assert [thumb["url"] for thumb in row["thumbs"]["input"]] == [None]
@@ -229,7 +235,7 @@ def test_a_failed_control_write_changes_nothing(tmp_path: Path) -> None:
     """The state directory deleted under a running emulator: a thread that must open the database again gets
     a JSON 503 and nothing changes; a thread still holding it writes and the change takes effect."""
     state = tmp_path / "state" / "state.sqlite3"
-    client = make_client({"state_path": str(state)})
+    client = app_client({"state_path": str(state)})
     assert client.get("/_emulator/rules").status_code == 200  # this thread's connection is open
     shutil.rmtree(state.parent)
     answers: list[Any] = []
@@ -244,8 +250,8 @@ def test_a_failed_control_write_changes_nothing(tmp_path: Path) -> None:
     worker.join()
     [failed] = answers
     assert failed.status_code == 503 and failed.mimetype == "application/json"
-    assert message(failed).startswith("The emulator's state store could not be used (")
-    assert message(failed).endswith("); nothing was changed.")
+    assert error_message(failed).startswith("The emulator's state store could not be used (")
+    assert error_message(failed).endswith("); nothing was changed.")
     assert client.get("/_emulator/rules").get_json() == {"rules": []}
     assert post_invoke(client, text_body(), NOVA).status_code == 200  # no rule fires
     added = client.post("/_emulator/rules", json={"action": "ThrottlingException", "times": 1})
@@ -254,7 +260,7 @@ def test_a_failed_control_write_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_writes_need_json_even_without_a_body() -> None:
-    client = make_client()
+    client = app_client()
     for method, path in (
         ("POST", "/_emulator/reset"),
         ("DELETE", "/_emulator/journal"),
@@ -263,7 +269,7 @@ def test_writes_need_json_even_without_a_body() -> None:
         refused = client.open(path, method=method)
         assert (
             refused.status_code == 415
-            and message(refused) == "Control API writes need Content-Type: application/json."
+            and error_message(refused) == "Control API writes need Content-Type: application/json."
         )
         assert client.open(path, method=method, **JSON).status_code == 200
 
@@ -273,8 +279,13 @@ def test_output_thumbnails_come_from_the_pipelines_pixels(monkeypatch: pytest.Mo
     request path's behalf, it shrinks the pixels the pipeline hands over."""
     decoded: list[object] = []
     real_decode = thumbs.decode_image
-    monkeypatch.setattr(thumbs, "decode_image", lambda data: decoded.append(data) or real_decode(data))
-    client = make_client()
+
+    def counting_decode(data: bytes) -> Any:
+        decoded.append(data)
+        return real_decode(data)
+
+    monkeypatch.setattr(thumbs, "decode_image", counting_decode)
+    client = app_client()
     assert post_invoke(client, text_body(number=3)).status_code == 200
     [entry] = _entries(client)
     assert [_thumbnail_of(ref).size for ref in entry["response"]["image_data"]] == [(160, 160)] * 3

@@ -1,4 +1,4 @@
-"""The journal's response view comes from the body the pipeline produced, without re-parsing it (issue 3)."""
+"""The journal's response view comes from the body the pipeline produced, without re-parsing it."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from PIL import Image
 
 from emulator import pipeline
 from emulator.generators import GeneratedImages
-from emulator.testdouble import journal_entry
 from emulator.testdouble.journal_entry import THUMB_SIDE, ResponseSummaries
-from tests.testdouble.appsupport import make_client, post_invoke
-from tests.testdouble.support import NOVA, text_body
+from tests.support.apps import app_client, post_invoke
+from tests.support.bodies import NOVA, text_body
 from validator import validate_body
 from validator.types import ModelId
 
@@ -58,7 +57,7 @@ def test_digests_are_computed_once_per_body(monkeypatch: pytest.MonkeyPatch) -> 
         hashed.append(len(data))
         return sha256(data)
 
-    monkeypatch.setattr(journal_entry.hashlib, "sha256", counting_sha256)
+    monkeypatch.setattr(hashlib, "sha256", counting_sha256)  # the module journal_entry uses
     summaries = ResponseSummaries(10)
     first = summaries.summary(success)
     assert summaries.summary(success) == first
@@ -66,7 +65,7 @@ def test_digests_are_computed_once_per_body(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_cache_hits_journal_the_same_response_view() -> None:
-    client = make_client({"journal_image_cap": "100"})
+    client = app_client({"journal_image_cap": "100"})
     bodies = [post_invoke(client, text_body()).data for _ in range(2)]
     assert bodies[0] == bodies[1]
     first, second = client.get("/_emulator/journal").get_json()["entries"]

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from emulator.pytest_plugin import EmulatorServer, start_server
-from tests.testdouble.support import invoke, text_body
+from tests.support.bodies import text_body
+from tests.support.clients import invoke
 
 CALLS = 40
 THREADS = 8

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ui_support import ListJournal, failing_record, inpainting_record, make_app
+
+from tests.support.apps import ListJournal, failing_record, inpainting_record, journal_page_app
 
 
 @pytest.fixture
@@ -15,4 +16,4 @@ def journal() -> ListJournal:
 @pytest.fixture
 def client(journal: ListJournal):
     """A test client of the page over `journal`."""
-    return make_app(journal).test_client()
+    return journal_page_app(journal).test_client()

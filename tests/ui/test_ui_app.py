@@ -6,13 +6,13 @@ import io
 import json
 
 from PIL import Image
-from ui_support import half_mask_b64, png_b64
 
 from emulator import EmulatorConfig, create_app
 from emulator.testdouble.api import EXTENSION
 from emulator.testdouble.journal_reader import StoreReader, to_record
 from emulator.testdouble.store import JournalQuery, Store
 from emulator.ui.source import JournalFilters
+from tests.support.bodies import half_mask_png_b64, solid_png_b64
 
 NOVA = "/model/amazon.nova-canvas-v1:0/invoke"
 
@@ -33,7 +33,7 @@ def _text_image(seed: int = 7) -> bytes:
 
 
 def _inpainting() -> bytes:
-    params = {"image": png_b64(), "maskImage": half_mask_b64(), "text": "a red door"}
+    params = {"image": solid_png_b64(), "maskImage": half_mask_png_b64(), "text": "a red door"}
     body = {"taskType": "INPAINTING", "inPaintingParams": params, "imageGenerationConfig": {"seed": 3}}
     return json.dumps(body).encode()
 
@@ -119,14 +119,14 @@ def test_returned_masks_and_transparent_outputs_get_thumbnails() -> None:
     vto = {
         "taskType": "VIRTUAL_TRY_ON",
         "virtualTryOnParams": {
-            "sourceImage": png_b64(),
-            "referenceImage": png_b64(colour=(200, 200, 40)),
+            "sourceImage": solid_png_b64(),
+            "referenceImage": solid_png_b64(colour=(200, 200, 40)),
             "maskType": "IMAGE",
-            "imageBasedMask": {"maskImage": half_mask_b64()},
+            "imageBasedMask": {"maskImage": half_mask_png_b64()},
             "returnMask": True,
         },
     }
-    removal = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": png_b64()}}
+    removal = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": solid_png_b64()}}
     for body in (vto, removal):
         assert client.post(NOVA, data=json.dumps(body)).status_code == 200
     removal_row, vto_row = client.get("/_emulator/ui/api/entries").json["entries"]

@@ -21,10 +21,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from browser_support import CHROMIUM_ARGS, chromium_path
 from PIL import Image, ImageDraw
 
-from tests.server_process import EmulatorProcess, missing_tool
+from tests.support.clients import CHROMIUM_ARGS, chromium_path, missing_tool
+from tests.support.server import EmulatorProcess
 
 NOVA = "amazon.nova-canvas-v1:0"
 TOKEN = "ui-test-token"
@@ -35,7 +35,7 @@ LONG_MODEL_ID = "arn:aws:bedrock:us-east-1:123456789012:application-inference-pr
 try:
     from playwright import sync_api
 except ImportError:  # pragma: no cover - the test extra installs it
-    sync_api = None
+    sync_api = None  # type: ignore[assignment]  # the fixtures skip (or fail in CI) without it
 
 
 def _png_b64(image: Image.Image) -> str:
@@ -68,7 +68,8 @@ def door_mask() -> str:
 def invoke(client: Any, body: dict[str, Any]) -> dict[str, Any]:
     """One InvokeModel call; the decoded response body."""
     response = client.invoke_model(modelId=NOVA, body=json.dumps(body))
-    return json.loads(response["body"].read())
+    decoded: dict[str, Any] = json.loads(response["body"].read())
+    return decoded
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM_ARGS, chromium_path
 
 from emulator.client import EmulatorControl
-from tests.server_process import EmulatorProcess, missing_tool
+from tests.support.clients import CHROMIUM_ARGS, chromium_path, missing_tool
+from tests.support.server import EmulatorProcess
 
 try:
     from playwright import sync_api
 except ImportError:  # pragma: no cover - the test extra installs it
-    sync_api = None
+    sync_api = None  # type: ignore[assignment]  # the fixtures skip (or fail in CI) without it
 
 EVIL = "http://evil.example"
 # Chromium's private-network checks block some of these requests on their own; other browsers (and older

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.validator.fixture_cases import FixtureCase, load_cases
+from tests.support.fixtures import FixtureCase, load_cases
 from validator import validate_request
 
 CASES = load_cases()

@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.validator.fixture_cases import FixtureCase, load_cases
+from tests.support.fixtures import FixtureCase, load_cases
 from validator import resolve_model_id
 from validator.jsonschema_export import DIALECT, json_schema
 from validator.messages import MALFORMED_PREFIX

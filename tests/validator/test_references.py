@@ -47,6 +47,7 @@ def test_help_cites_only_docs_contract(capsys: pytest.CaptureFixture[str]) -> No
     sorted(
         [p for p in (ROOT / "validator").rglob("*.py")]
         + [p for p in (ROOT / "tests" / "validator").glob("*.py") if p.name != "test_references.py"]
+        + [p for p in (ROOT / "tests" / "support").glob("*.py")]
         + [ROOT / "docs" / "VALIDATOR.md"]
     ),
     ids=lambda p: str(p.relative_to(ROOT)),

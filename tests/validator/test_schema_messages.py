@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.validator.conftest import message_for
+from tests.support.responses import message_for
 from validator.messages import MALFORMED_PREFIX, MALFORMED_SUFFIX
 from validator.spec import EXPECTED_TYPE_NAME, MODEL_SPECS, Field, Kind
 from validator.types import ModelId
@@ -84,7 +84,7 @@ TABLE = [
 
 @pytest.mark.parametrize(("body", "model", "violations"), TABLE, ids=range(len(TABLE)))
 def test_keyword_templates(body: dict[str, Any], model: str, violations: list[str]) -> None:
-    from tests.validator.fixture_cases import dump
+    from tests.support.fixtures import dump
 
     assert message_for(dump(body), model) == wrap(*violations)
 
@@ -109,7 +109,7 @@ FOUND = [
 
 @pytest.mark.parametrize(("value", "found"), FOUND)
 def test_found_type_names(value: object, found: str) -> None:
-    from tests.validator.fixture_cases import dump
+    from tests.support.fixtures import dump
 
     body = with_params(text=value) if found != "String" else with_config(seed=value)
     pointer, expected = (f"{TI}/text", "String") if found != "String" else (f"{GC}/seed", "Integer")

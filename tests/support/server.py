@@ -1,4 +1,4 @@
-"""The REAL emulator server as a subprocess, shared by tests/clients, tests/reliability, tests/ui and bench/.
+"""The REAL emulator server as a subprocess, shared by every suite that needs one and by bench/.
 
 The console script (Granian) on a port it picks itself (`--port 0`, read from its ready line), its output in
 a log file (never a full pipe), readiness from its ready line, stopped by signalling our own child by pid. The
@@ -8,13 +8,13 @@ in the venv) and the test double's SQLite state next to the log (pytest's tmp di
 emulator's own default, a fresh /tmp/nova-canvas-emulator-* directory per start, is removed when the server
 stops, or by the next start when it was killed).
 
-Importable as `tests.server_process` from every test directory: pyproject.toml puts the checkout root on
-pytest's `pythonpath`. `emulator/pytest_plugin.py` is the public counterpart for users' test suites.
+`emulator/pytest_plugin.py` is the public counterpart for users' test suites.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,33 +22,22 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn, Self
+from typing import Self
 
-import pytest
+from tests.support.rawhttp import http_request
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 READY_MARK = "nova-canvas-emulator ready on "
 ENV_PREFIX = "NOVA_EMULATOR_"
 STATE_PATH = ENV_PREFIX + "STATE_PATH"
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now (`--port 0`, reported in the ready line, avoids the race)."""
+    """A loopback TCP port nobody listens on right now (for servers that cannot take `--port 0`; the
+    emulator can, and reports the port it got in its ready line, which avoids the race)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def require_all_clients() -> bool:
-    """In CI every client must be present: a missing tool fails instead of skipping."""
-    return os.environ.get("NOVA_REQUIRE_ALL_CLIENTS", "") == "1"
-
-
-def missing_tool(what: str) -> NoReturn:
-    """Skip locally; fail in CI, where NOVA_REQUIRE_ALL_CLIENTS=1 says every client must be present."""
-    if require_all_clients():
-        pytest.fail(f"{what} is required when NOVA_REQUIRE_ALL_CLIENTS=1")
-    pytest.skip(f"{what} not available")
 
 
 def server_command() -> list[str]:
@@ -77,7 +66,8 @@ def server_env(log_path: Path, extra: Mapping[str, str | None] | None = None) ->
 
 
 class EmulatorProcess:
-    """A running `nova-canvas-emulator` (our own child process); output goes to a log file."""
+    """A running `nova-canvas-emulator` (our own child process); output goes to a log file. Its liveness and
+    its worker processes are read from /proc (Linux)."""
 
     def __init__(
         self, log_path: Path, args: Sequence[str] = (), env: Mapping[str, str | None] | None = None
@@ -143,3 +133,110 @@ class EmulatorProcess:
                 self.proc.wait()
         self._log.close()
         return int(self.proc.returncode)
+
+    def alive(self) -> bool:
+        """The main process runs and `/_emulator/health` answers 200 within 10 s."""
+        if self.proc.poll() is not None:
+            return False
+        try:
+            status, _, _ = http_request(self.port, "GET", "/_emulator/health", timeout=10)
+        except OSError:
+            return False
+        return status == 200
+
+    def worker_pids(self) -> list[int]:
+        """Granian's worker processes (children of the main process)."""
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    def logged_worker_pids(self) -> list[int]:
+        """Every worker PID Granian logged (`Spawning worker-N with PID: P`), respawned ones included."""
+        return [int(pid) for pid in re.findall(r"Spawning worker-\d+ with PID: (\d+)", self.log())]
+
+    def leftover_workers(self) -> list[int]:
+        """Logged workers still running once the main process has exited; they are killed (our own server's
+        processes, by PID) so that no test leaves one behind, and returned."""
+        left = [
+            pid
+            for pid in self.logged_worker_pids()
+            if Path(f"/proc/{pid}").exists() and _is_zombie(pid) is False
+        ]
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return left
+
+    def rss_kib(self) -> int:
+        """Resident memory of the main process and its workers, in KiB (Linux /proc)."""
+        return sum(_status_kib(pid, "VmRSS") for pid in [self.proc.pid, *self.worker_pids()])
+
+    def peak_rss_kib(self) -> int:
+        """The largest high-water mark (VmHWM) of any worker, in KiB."""
+        return max((_status_kib(pid, "VmHWM") for pid in self.worker_pids()), default=0)
+
+    def listening(self) -> list[str]:
+        """The local addresses of this server's listening TCP sockets, as `ip:port` (from /proc/net/tcp*)."""
+        return listening_addresses(self.port)
+
+
+def start_server(
+    tmp: Path,
+    name: str,
+    args: Sequence[str] = (),
+    env: Mapping[str, str | None] | None = None,
+    *,
+    access_log: bool = False,
+) -> EmulatorProcess:
+    """Start a server logging to `<tmp>/<name>.log` and wait for its ready line (stopped again if it never
+    gets ready). An `env` value of None leaves that setting unset. The access log is off unless asked for:
+    most tests read the log only for start-up lines and errors, and a busy server's access log buries them."""
+    quiet = {} if access_log else {ENV_PREFIX + "ACCESS_LOG": "false"}
+    return EmulatorProcess.start(tmp / f"{name}.log", args, {**quiet, **(env or {})})
+
+
+def _is_zombie(pid: int) -> bool | None:
+    """True for a zombie, False for a live process, None when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return None
+
+
+def _status_kib(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def listening_addresses(port: int) -> list[str]:
+    """Every listening (state 0A) TCP socket on `port`, as `ip:port`, from /proc/net/tcp and tcp6."""
+    found = []
+    for name, width in (("tcp", 8), ("tcp6", 32)):
+        try:
+            lines = Path(f"/proc/net/{name}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            addr_hex, port_hex = local.split(":")
+            if state == "0A" and int(port_hex, 16) == port and len(addr_hex) == width:
+                found.append(f"{_ip(addr_hex)}:{port}")
+    return found
+
+
+def _ip(addr_hex: str) -> str:
+    raw = bytes.fromhex(addr_hex)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+    return socket.inet_ntop(socket.AF_INET6, words)

@@ -108,9 +108,9 @@ def stages(text: str) -> list[Stage]:
             args[name] = default
         elif item.keyword == "FROM":
             words = expand(item.args, args).split()
-            name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+            stage_name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
             current = []
-            result.append(Stage(words[0], name))
+            result.append(Stage(words[0], stage_name))
         elif result:
             current.append(item)
             last = result[-1]

@@ -2,7 +2,7 @@
 
 `load_cases()` returns one `FixtureCase` per JSON file, sorted by id, with the body already turned into the
 exact bytes to send (image references replaced by base64, padding applied). Both the validator's and the
-emulator's test suites run these cases; import them as `tests.validator.fixture_cases`.
+emulator's test suites run these cases.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2] / "fixtures"
-REQUESTS = ROOT / "requests"
-IMAGES = ROOT / "images"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+REQUESTS = FIXTURES / "requests"
+IMAGES = FIXTURES / "images"
 
 _IMAGE_REF = re.compile(r"@image(?:-(?P<variant>[a-z]+))?:(?P<name>[^\s\"]+)")
 
@@ -40,7 +40,7 @@ class FixtureCase:
     aliases: dict[str, str] | None = None
 
 
-def image_base64(name: str, variant: str | None = None) -> str:
+def fixture_image_b64(name: str, variant: str | None = None) -> str:
     """The base64 text an `@image[-variant]:<name>` reference stands for (fixtures/README.md)."""
     text = base64.b64encode((IMAGES / name).read_bytes()).decode("ascii")
     if variant is None:
@@ -60,7 +60,7 @@ def image_base64(name: str, variant: str | None = None) -> str:
 def _substitute(value: Any) -> Any:
     if isinstance(value, str):
         match = _IMAGE_REF.fullmatch(value)
-        return image_base64(match["name"], match["variant"]) if match else value
+        return fixture_image_b64(match["name"], match["variant"]) if match else value
     if isinstance(value, dict):
         return {k: _substitute(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -83,7 +83,7 @@ def _body(raw: dict[str, Any]) -> bytes:
     if "body" in raw:
         data = dump(_substitute(raw["body"])).encode("utf-8")
     elif "body_raw" in raw:
-        data = _IMAGE_REF.sub(lambda m: image_base64(m["name"], m["variant"]), raw["body_raw"]).encode(
+        data = _IMAGE_REF.sub(lambda m: fixture_image_b64(m["name"], m["variant"]), raw["body_raw"]).encode(
             "utf-8"
         )
     else:
