@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from server_bench import MODEL, client, percentile, seeded_body, spin  # noqa: E402
 
-from tests.server_process import EmulatorProcess  # noqa: E402
+from tests.support.server import EmulatorProcess  # noqa: E402
 
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
 PHOTOS = sorted(p.stem for p in (ROOT / "fixtures" / "photos").glob("*.jpg"))

@@ -6,10 +6,10 @@ import hashlib
 
 import numpy as np
 import pytest
-from genfactory import disc_scene
 
 from emulator.generators import subject
 from emulator.generators.subject import MODEL_PATH, MODEL_SHA256, cached_analyses, guided_filter, subject_of
+from tests.support.scenes import disc_scene
 
 
 def test_the_shipped_weights_are_the_attributed_file() -> None:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from photo_support import client
 
-from tests.server_process import EmulatorProcess
+from tests.support.photos import client
+from tests.support.server import EmulatorProcess
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from photo_support import NOVA, TITAN_V2, client, photo_b64
 
-from tests.server_process import EmulatorProcess
+from tests.support.bodies import NOVA, TITAN_V2
+from tests.support.photos import client, photo_b64
+from tests.support.server import EmulatorProcess
 
 
 def _requests() -> dict[str, tuple[str, dict[str, Any]]]:

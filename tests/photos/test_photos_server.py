@@ -12,11 +12,12 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from photo_support import (
+
+from tests.support.bodies import TITAN_V2
+from tests.support.photos import (
     PHOTOS,
     SMALL_SUBJECT,
     SUBJECT_PROMPTS,
-    TITAN_V2,
     decode_png,
     invoke,
     iou,

@@ -1,4 +1,5 @@
-"""The development photographs, their reference masks, and helpers to send them through boto3."""
+"""The development photographs (`fixtures/photos/`), their reference masks, and helpers to send them through
+boto3."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 from botocore.config import Config
 from PIL import Image
 
+from tests.support.bodies import NOVA
+from tests.support.clients import bedrock_client
+
 PHOTOS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "photos"
-NOVA = "amazon.nova-canvas-v1:0"
-TITAN_V2 = "amazon.titan-image-generator-v2:0"
 # Subjects under this share of the frame are excepted from the per-photo agreement bounds (the rocket).
 SMALL_SUBJECT = 0.05
 # photo -> a mask prompt naming its subject
@@ -61,14 +62,8 @@ def decode_png(text: str) -> np.ndarray:
 
 
 def client(url: str) -> Any:
-    return boto3.client(
-        "bedrock-runtime",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        config=Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=300),
-    )
+    """A boto3 client that waits long enough for a first analysis on a loaded machine."""
+    return bedrock_client(url, config=Config(retries={"total_max_attempts": 1}, read_timeout=300))
 
 
 def invoke(bedrock: Any, body: dict[str, Any], model: str = NOVA) -> dict[str, Any]:
