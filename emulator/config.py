@@ -294,8 +294,8 @@ class Setting:
 
 BOOL = "`true`/`false`"
 INTEGER = "integer"
-LIST = "list: `a,b` or `[\"a\",\"b\"]`"
-MAPPING = "mapping: `k=v,...` or `{\"k\":\"v\"}`"
+LIST = 'list: `a,b` or `["a","b"]`'
+MAPPING = 'mapping: `k=v,...` or `{"k":"v"}`'
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(

@@ -393,7 +393,9 @@ BOMB_HEADERS = {
 
 
 @pytest.mark.parametrize("image,detail", BOMB_HEADERS.values(), ids=BOMB_HEADERS.keys())
-def test_decompression_bomb_header_is_refused_fast(server: EmulatorProcess, image: bytes, detail: str) -> None:
+def test_decompression_bomb_header_is_refused_fast(
+    server: EmulatorProcess, image: bytes, detail: str
+) -> None:
     """A tiny PNG declaring a huge size is refused from its header: quickly and without memory growth."""
     before = server.rss_kib()
     started = time.monotonic()

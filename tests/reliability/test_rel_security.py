@@ -269,6 +269,7 @@ def test_strict_auth_garbage_headers(strict: EmulatorProcess, value: str) -> Non
 
 # --- methods and paths the routes do not list (found by schemathesis) ------------------------------------
 
+
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "FOO"])
 @pytest.mark.parametrize("path", [invoke_path(NOVA), "/", "/model/x/converse"])
 def test_unlisted_methods_on_bedrock_paths(server: EmulatorProcess, method: str, path: str) -> None:

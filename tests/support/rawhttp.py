@@ -81,5 +81,3 @@ def http_request(
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     reply = raw_exchange(port, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body, timeout=timeout)
     return reply.status, reply.headers, reply.body
-
-

@@ -121,8 +121,6 @@ def documented_problem(
     return None
 
 
-
-
 def check_success(model_id: str, request_body: bytes, response_body: bytes) -> dict[str, Any]:
     """Assert the response is what the contract promises for this request (validator.validate_response)."""
     report = validate_request(request_body, model_id)

@@ -63,7 +63,12 @@ def run_pytest(project: Path, command: list[str]) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NOVA_EMULATOR_"))}
     return subprocess.run(
         [*command, "-p", "no:xdist", "-p", "no:cacheprovider", "-q", "test_user.py"],
-        cwd=project, capture_output=True, text=True, env=env, timeout=300, check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
     )
 
 
