@@ -142,7 +142,7 @@ class Store:
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if path != MEMORY:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             # No fsync at all (checkpoints included): safe if a process crashes, only an OS crash can lose
             # data, which does not matter for a test double; halves the journal insert on the hot path.
             conn.execute("PRAGMA synchronous = OFF")
@@ -382,6 +382,21 @@ class Store:
         """Delete every journal entry; returns how many there were."""
         with self._read() as conn:
             return int(conn.execute("DELETE FROM journal").rowcount)
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new state file to WAL mode. SQLite answers "database is locked" at once, without waiting for
+    the busy timeout, when another connection holds a lock during the switch: the workers of a server open
+    the fresh state file at the same moment, so each retries within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _with_id(entry_id: int, text: str) -> str:
