@@ -16,6 +16,8 @@ from typing import TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from validator.stability.models import StabilityModel
+
 Pixels: TypeAlias = npt.NDArray[np.uint8]
 
 
@@ -320,3 +322,8 @@ class InvokeRequest:
         if isinstance(params, InPaintingParams | OutPaintingParams | VirtualTryOnParams):
             return params.return_mask
         return False
+
+
+#: Every model the validator knows: Nova Canvas and Titan (`ModelId`) and the Stability AI models
+#: (`validator.stability.models.StabilityModel`, docs/CONTRACT.md §S1).
+ServedModel: TypeAlias = "ModelId | StabilityModel"
