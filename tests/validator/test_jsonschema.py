@@ -27,6 +27,7 @@ from validator.jsonschema_export import DIALECT, json_schema
 from validator.messages import MALFORMED_PREFIX
 from validator.spec import MODEL_SPECS
 from validator.strategies import invalid_requests, valid_requests
+from validator.stability.models import StabilityModel
 from validator.types import ModelId, TaskType
 
 _CASES = load_cases()
@@ -39,7 +40,7 @@ def _validator(model: ModelId) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-_VALIDATORS = {m: _validator(m) for m in ModelId}
+_VALIDATORS = {m: _validator(m) for m in [*ModelId, *StabilityModel]}
 
 
 def _body_cases(*, valid: bool) -> list[Any]:
