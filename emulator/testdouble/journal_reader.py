@@ -139,7 +139,8 @@ def facts(entry: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _finish(response: Mapping[str, Any]) -> tuple[str, ...]:
-    """A Stability 200 that carries no picture, or a filtered one, said so on the row (docs/CONTRACT.md §S3)."""
+    """A Stability 200 without its picture, or with a filtered one, says so on the row (docs/CONTRACT.md
+    §S3)."""
     facts = _mapping(response.get("stability"))
     reason = facts.get("finish_reason")
     return (f"finish reason: {reason}",) if reason not in (None, "SUCCESS") else ()
