@@ -186,8 +186,7 @@ class ContentFilters:
         """docs/CONTRACT.md §8.3: the indices of `range(numberOfImages)` output moderation drops (a Stability
         model's one image is index 0)."""
         out = self.output_block
-        stability = isinstance(request, StabilityRequest)
-        count = 1 if stability else request.config.number_of_images
+        count = 1 if isinstance(request, StabilityRequest) else request.config.number_of_images
         if out.mode == "none" or count == 0:
             return frozenset()
         if self._output_words is not None and not any(
