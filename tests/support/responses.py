@@ -72,7 +72,7 @@ def assert_error_response(response: TestResponse, name: str, status: int, messag
     assert response.headers["x-amzn-ErrorType"] == name + ERROR_TYPE_SUFFIX
     assert response.headers["Content-Type"] == "application/json"
     assert len(response.headers["x-amzn-RequestId"]) == 36
-    assert response.data == json.dumps({"message": message}, separators=(",", ":")).encode()
+    assert response.data == json.dumps({"message": message}, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def error_message(response: TestResponse) -> str:
