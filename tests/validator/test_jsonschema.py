@@ -26,8 +26,8 @@ from validator import resolve_model_id
 from validator.jsonschema_export import DIALECT, json_schema
 from validator.messages import MALFORMED_PREFIX
 from validator.spec import MODEL_SPECS
-from validator.strategies import invalid_requests, valid_requests
 from validator.stability.models import StabilityModel
+from validator.strategies import invalid_requests, valid_requests
 from validator.types import ModelId, TaskType
 
 _CASES = load_cases()
