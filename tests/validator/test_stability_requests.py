@@ -95,8 +95,8 @@ def test_t9_outpaint_without_a_direction() -> None:
 def test_t11_litellm_edit_with_size_sends_aspect_ratio_to_inpaint() -> None:
     body = {"output_format": "png", "prompt": "a cat", "image": IMG, "aspect_ratio": "1:1"}
     assert _error(body, INPAINT) == (
-        '{"detail":"Invalid field \'aspect_ratio\' in request. Available fields for inpaint are: image, prompt, '
-        'mask, grow_mask, negative_prompt, seed, output_format, style_preset"}'
+        '{"detail":"Invalid field \'aspect_ratio\' in request. Available fields for inpaint are: image, '
+        'prompt, mask, grow_mask, negative_prompt, seed, output_format, style_preset"}'
     )
 
 
@@ -406,17 +406,20 @@ def test_sdxl_schema_layer_everit_messages() -> None:
         "please reformat your input and try again."
     )
     assert _error({}, SDXL) == (
-        "Malformed input request: #: required key [text_prompts] not found, please reformat your input and try again."
+        "Malformed input request: #: required key [text_prompts] not found, please reformat your "
+        "input and try again."
     )
     assert _error({"text_prompts": [{"text": "x"}], "samples": 2}, "stability.stable-diffusion-xl") == (
-        "Malformed input request: #/samples: 2 is not less or equal to 1, please reformat your input and try again."
+        "Malformed input request: #/samples: 2 is not less or equal to 1, please reformat your "
+        "input and try again."
     )
 
 
 def test_sdxl_dimensions_pair() -> None:
     assert _error({"text_prompts": [{"text": "x"}], "width": 512, "height": 512}, SDXL) == (
         "Malformed input request: #: width x height must be one of 1024x1024, 1152x896, 1216x832, 1344x768, "
-        "1536x640, 640x1536, 768x1344, 832x1216, 896x1152, actual: 512x512, please reformat your input and try "
+        "1536x640, 640x1536, 768x1344, 832x1216, 896x1152, actual: 512x512, please reformat your "
+        "input and try "
         "again."
     )
     assert _ok(

@@ -9,7 +9,8 @@ from validator.stability.models import STABILITY_MODELS, Invocation, StabilityMo
 
 ACCOUNT = "123456789012"
 R8 = (
-    "Invocation of model ID {} with on-demand throughput isn\u2019t supported. Retry your request with the ID "
+    "Invocation of model ID {} with on-demand throughput isn\u2019t supported. Retry your request "
+    "with the ID "
     "or ARN of an inference profile that contains this model."
 )
 SERVICES = [m for m, i in STABILITY_MODELS.items() if i.invocation is Invocation.PROFILE_ONLY]

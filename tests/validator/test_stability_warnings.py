@@ -44,7 +44,8 @@ def test_aspect_ratio_ignored_on_image_to_image() -> None:
         ContractWarning(
             "W-ST-ASPECT-IGNORED",
             "#/aspect_ratio",
-            "aspect_ratio is ignored on image-to-image: the output keeps the input image's aspect ratio at about "
+            "aspect_ratio is ignored on image-to-image: the output keeps the input image's aspect "
+            "ratio at about "
             "one megapixel (1152x960)",
         )
     ]
@@ -65,7 +66,8 @@ def test_almost_white_mask() -> None:
         ContractWarning(
             "W-ST-MASK-WHITE",
             "#/mask",
-            "the mask is 99% white, so (almost) the whole picture is edited: here white marks the area to change "
+            "the mask is 99% white, so (almost) the whole picture is edited: here white marks the "
+            "area to change "
             "and black the area to keep, the reverse of Nova Canvas and Titan masks",
         )
     ]
@@ -99,7 +101,8 @@ def test_remove_background_with_jpeg() -> None:
         ContractWarning(
             "W-ST-JPEG-TRANSPARENCY",
             "#/output_format",
-            "output_format jpeg cannot carry the transparent background remove-background produces; use png or webp",
+            "output_format jpeg cannot carry the transparent background remove-background produces; "
+            "use png or webp",
         )
     ]
 
