@@ -11,6 +11,7 @@ import pytest
 
 from emulator.generators.segment import main_colours
 from emulator.generators.stability import OPERATIONS, generate_stability, render_stability
+from emulator.generators.stability.pipeline import KEEPS_INPUT_PIXELS
 from tests.generators.test_stability_support import (
     ASPECT_SIZES,
     decode,
@@ -293,3 +294,12 @@ def test_conservative_upscale_adds_no_variation_and_creative_a_small_seeded_one(
     assert 0 < np.abs(a - b).mean() < 20 and np.abs(a - enlarged).mean() < 25
     fast = render_stability(REQUESTS[Operation.FAST_UPSCALE], caption=False)
     assert np.abs(cv2.resize(fast, (320, 240), interpolation=cv2.INTER_AREA).astype(int) - SCENE).mean() < 3
+
+
+def test_webp_is_lossless_where_input_pixels_are_kept_and_lossy_for_new_pictures() -> None:
+    for operation, request in REQUESTS.items():
+        data = generate_stability(dataclasses.replace(request, output_format=OutputFormat.WEBP)).image
+        if operation in KEEPS_INPUT_PIXELS:  # RGBA adds a VP8X header before the lossless VP8L chunk
+            assert b"VP8L" in data[12:64] and b"VP8 " not in data[12:64], operation
+        else:
+            assert data[12:16] == b"VP8 ", operation
