@@ -303,3 +303,16 @@ def test_webp_is_lossless_where_input_pixels_are_kept_and_lossy_for_new_pictures
             assert b"VP8L" in data[12:64] and b"VP8 " not in data[12:64], operation
         else:
             assert data[12:16] == b"VP8 ", operation
+
+
+@pytest.mark.parametrize("operation", [Operation.TEXT_TO_IMAGE, Operation.INPAINT, Operation.OUTPAINT])
+def test_the_output_format_changes_the_encoding_not_the_picture(operation: Operation) -> None:
+    request = REQUESTS[operation]
+    png = decode(generate_stability(request).image)
+    webp = decode(generate_stability(dataclasses.replace(request, output_format=OutputFormat.WEBP)).image)
+    jpeg = decode(generate_stability(dataclasses.replace(request, output_format=OutputFormat.JPEG)).image)
+    if operation in KEEPS_INPUT_PIXELS:
+        assert np.array_equal(webp, png)
+    else:
+        assert np.abs(webp.astype(int) - png).mean() < 3
+    assert np.abs(jpeg.astype(int) - png).mean() < 4

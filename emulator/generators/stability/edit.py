@@ -278,6 +278,7 @@ class CutoutLayout(Layout):
 def prepare_remove_background(request: StabilityRequest) -> CutoutLayout:
     image = input_image(request)
     rgba = np.asarray(cv2.merge([*cv2.split(image.pixels), subject_of(image.pixels).alpha]), dtype=np.uint8)
+    rgba.flags.writeable = False
     return CutoutLayout(size=image.size, caption=CaptionStyle(enabled=False), rgba=rgba)
 
 
