@@ -339,8 +339,8 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Serve the retired Stability AI ids (`stability.stable-image-core-v1:0`, "
         "`stability.stable-image-ultra-v1:0`, `stability.sd3-large-v1:0`, "
         "`stability.stable-diffusion-xl-v1`). Off, they answer 404 ResourceNotFoundException with Bedrock's "
-        "end-of-life text, as today; "
-        "`stability.stable-diffusion-xl-v0` always does (docs/CONTRACT.md §S1.3, D-S1).",
+        "end-of-life text, as Bedrock does now; `stability.stable-diffusion-xl-v0` always does "
+        "(docs/CONTRACT.md §S1.3, D-S1).",
     ),
     Setting(
         "strict_auth", parse_bool, False, value_format=BOOL,

@@ -31,12 +31,13 @@ from functools import cached_property
 from emulator.call import FinishReason, TypedRequest
 from validator import messages
 from validator.report import BedrockError
+from validator.stability.messages import text as stability_text
 from validator.stability.models import STABILITY_MODELS, Family
 from validator.stability.types import StabilityImage, StabilityRequest
 from validator.types import InputImage, InvokeRequest
 
 #: SDXL's answer to a filtered prompt (docs/CONTRACT.md §S3.3, R6).
-SDXL_INVALID_PROMPTS = "invalid_prompts"
+SDXL_INVALID_PROMPTS = stability_text("R6")
 
 OUTPUT_MODES = ("none", "all", "indices", "probability")
 

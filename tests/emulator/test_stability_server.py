@@ -18,6 +18,7 @@ from PIL import Image
 
 from tests.support.rawhttp import http_request
 from tests.support.server import EmulatorProcess, start_server
+from validator import validate_request, validate_response
 
 ULTRA = "stability.stable-image-ultra-v1:1"
 CORE = "stability.stable-image-core-v1:1"
@@ -89,6 +90,13 @@ def message(body: bytes) -> str:
     assert list(data) == ["message"]
     text: str = data["message"]
     return text
+
+
+def assert_honours_contract(model: str, request: object, response: bytes) -> None:
+    """The validator's response check (docs/CONTRACT.md §S3) passes on what the server answered."""
+    typed = validate_request(json.dumps(request).encode(), model).request
+    assert typed is not None
+    assert validate_response(response, typed).errors == ()
 
 
 def decoded(b64: bytes) -> Image.Image:
@@ -220,8 +228,10 @@ def test_missing_prompt_on_ultra_is_the_schema_layer_text(server: EmulatorProces
 def test_ultra_text_to_image_is_the_compact_v2_body(server: EmulatorProcess) -> None:
     """T1: keys in the order seeds, finish_reasons, images; an integer seed; a 1024x1024 PNG; the same
     headers as Nova's."""
-    status, headers, body = post(server, ULTRA, {"prompt": "A car made out of vegetables."})
+    request = {"prompt": "A car made out of vegetables."}
+    status, headers, body = post(server, ULTRA, request)
     assert status == 200
+    assert_honours_contract(ULTRA, request, body)
     match = V2_SUCCESS.fullmatch(body)
     assert match is not None, body[:200]
     assert list(json.loads(body)) == ["seeds", "finish_reasons", "images"]
@@ -248,7 +258,9 @@ def test_the_reported_seed_reproduces_the_image(server: EmulatorProcess) -> None
 
 
 def test_output_format_picks_the_encoding(server: EmulatorProcess) -> None:
-    status, _, body = post(server, CORE, {"prompt": "a lighthouse", "seed": 9, "output_format": "jpeg"})
+    request = {"prompt": "a lighthouse", "seed": 9, "output_format": "jpeg"}
+    status, _, body = post(server, CORE, request)
+    assert_honours_contract(CORE, request, body)
     match = V2_SUCCESS.fullmatch(body)
     assert status == 200 and match is not None and match[1] == b"9"
     assert decoded(match[2]).format == "JPEG"
@@ -260,6 +272,7 @@ def test_a_service_through_its_profile_id(server: EmulatorProcess) -> None:
     image.save(buf, "WEBP")
     body = {"image": base64.b64encode(buf.getvalue()).decode(), "output_format": "webp"}
     status, _, data = post(server, "us.stability.stable-image-remove-background-v1:0", body)
+    assert_honours_contract("us.stability.stable-image-remove-background-v1:0", body, data)
     match = V2_SUCCESS.fullmatch(data)
     assert status == 200 and match is not None
     output = decoded(match[2])
@@ -271,6 +284,7 @@ def test_sdxl_success_body(historic: EmulatorProcess) -> None:
     body = {"text_prompts": [{"text": "a lighthouse"}], "seed": 11, "width": 1152, "height": 896}
     status, headers, data = post(historic, SDXL, body)
     assert status == 200
+    assert_honours_contract(SDXL, body, data)
     match = SDXL_SUCCESS.fullmatch(data)
     assert match is not None, data[:200]
     assert match[1] == b"11"

@@ -22,6 +22,7 @@ from PIL import Image
 from tests.support.bodies import gradient_png_b64, half_mask_png_b64, solid_png_b64
 from tests.support.rawhttp import http_request
 from tests.support.server import EmulatorProcess, start_server
+from validator import validate_request, validate_response
 
 ULTRA = "stability.stable-image-ultra-v1:1"
 CORE = "stability.stable-image-core-v1:1"
@@ -96,6 +97,13 @@ def last_entry(srv: EmulatorProcess, **query: str) -> dict[str, Any]:
     return entry
 
 
+def assert_honours_contract(model: str, request: object, response: bytes) -> None:
+    """The validator's response check (docs/CONTRACT.md §S3) passes on what the server answered."""
+    typed = validate_request(json.dumps(request).encode(), model).request
+    assert typed is not None
+    assert validate_response(response, typed).errors == ()
+
+
 def pixels(b64: bytes | str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB"), dtype=np.int16)
 
@@ -129,6 +137,7 @@ def test_blocked_words_in_any_prompt_field_are_filter_reason_prompt(
     set_filters(server, blocked_words=["forbidden"])
     status, headers, data = post(server, model, body)
     assert (status, data) == (200, FILTERED_PROMPT)
+    assert_honours_contract(model, body, data)
     assert "x-amzn-errortype" not in headers
     assert post(server, model, {**body, **{k: "fine" for k in body if k.endswith("prompt")}})[0] == 200
 
@@ -178,6 +187,7 @@ def test_sdxl_output_block_returns_the_picture_blurred(server: EmulatorProcess) 
     assert status == 200 and clear is not None and clear[3] == b"SUCCESS"
     set_filters(server, output_block={"mode": "all"})
     status, _, data = post(server, SDXL, SDXL_BODY)
+    assert_honours_contract(SDXL, SDXL_BODY, data)
     filtered = SDXL_ARTIFACT.fullmatch(data)
     assert status == 200 and filtered is not None
     assert (filtered[1], filtered[3]) == (b"21", b"CONTENT_FILTERED")
@@ -195,6 +205,7 @@ def test_inference_error_rule_fails_once_then_generates(server: EmulatorProcess)
     assert status == 201 and stored["action"] == {"fault": "inference_error"}
     status, headers, data = post(server, CORE, {"prompt": "a bridge"})
     assert (status, data) == (200, INFERENCE_ERROR)
+    assert_honours_contract(CORE, {"prompt": "a bridge"}, data)
     assert "x-amzn-errortype" not in headers
     assert V2_SUCCESS.fullmatch(post(server, CORE, {"prompt": "a bridge"})[2]) is not None
     entry = last_entry(server, model=CORE, status="200")
