@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.client import EmulatorControl
 from tests.support.photos import iou, photo_b64, photo_pixels, reference_mask
 from tests.support.stability import (
     CONTROL_SKETCH,
@@ -243,6 +244,25 @@ def test_sdxl_v0_is_always_end_of_life(stability_bedrock: Any, model: str) -> No
     body = {"text_prompts": [{"text": "x"}]}
     error = rejected(stability_bedrock, model, body, END_OF_LIFE, "ResourceNotFoundException", 404)
     assert isinstance(error, stability_bedrock.exceptions.ResourceNotFoundException)
+
+
+def test_t14_sdxl_under_simulated_end_of_life(stability_emulator: Any, stability_bedrock: Any) -> None:
+    """The test double's lifecycle marks SDXL 1.0 end of life: R7 (docs/CONTRACT.md §S8 T14); undone after."""
+    control = EmulatorControl(stability_emulator.url)
+    control.set_lifecycle(SDXL, "eol")
+    try:
+        rejected(
+            stability_bedrock,
+            SDXL,
+            {"text_prompts": [{"text": "x"}]},
+            END_OF_LIFE,
+            "ResourceNotFoundException",
+            404,
+        )
+    finally:
+        control.set_lifecycle(SDXL, "active")
+    served = json.loads(invoke(stability_bedrock, SDXL, {"text_prompts": [{"text": "x"}]}))
+    assert sdxl_image(served).size == (1024, 1024)
 
 
 # --- the returned images ------------------------------------------------------------------------------------
