@@ -12,6 +12,7 @@ test runs with name lookups and connections to anything but loopback refused and
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import io
 import json
@@ -253,6 +254,38 @@ def test_openai_size_is_refused_before_sending(litellm: Any, endpoint: str) -> N
             size="1024x1024",
             aws_bedrock_runtime_endpoint=endpoint,
         )
+
+
+def test_endpoint_from_litellms_environment_variable(litellm: Any, endpoint: str, monkeypatch: Any) -> None:
+    """litellm reads `AWS_BEDROCK_RUNTIME_ENDPOINT` (not boto3's `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`)."""
+    monkeypatch.setenv("AWS_BEDROCK_RUNTIME_ENDPOINT", endpoint)
+    response = litellm.image_generation(
+        model="bedrock/stability.stable-image-core-v1:1", prompt="a lighthouse"
+    )
+    assert only_image(response).size == (1024, 1024)
+
+
+def test_async_client(litellm: Any, endpoint: str) -> None:
+    """`aimage_generation` and `aimage_edit` take litellm's async HTTP client."""
+
+    async def both() -> tuple[Any, Any]:
+        generated = await litellm.aimage_generation(
+            model="bedrock/stability.sd3-5-large-v1:0",
+            prompt="a lighthouse",
+            aspect_ratio="21:9",
+            aws_bedrock_runtime_endpoint=endpoint,
+        )
+        edited = await litellm.aimage_edit(
+            model="bedrock/us.stability.stable-fast-upscale-v1:0",
+            image=photo_bytes("rocket"),
+            prompt="",
+            aws_bedrock_runtime_endpoint=endpoint,
+        )
+        return generated, edited
+
+    generated, edited = asyncio.run(both())
+    assert only_image(generated).size == (1536, 640)
+    assert only_image(edited).size == (4 * 576, 4 * 384)
 
 
 # --- image_edit ---------------------------------------------------------------------------------------------
