@@ -194,10 +194,16 @@ def test_rejections(
     rejected(stability_bedrock, model, body, message)
 
 
-def test_t7_sd35_image_without_mode_is_image_to_image(stability_bedrock: Any) -> None:
-    """The AWS sample sends no `mode` (D-S19): the output takes the input's aspect ratio (§S3.5)."""
-    body = {"prompt": "A car made out of fruits", "image": photo_b64("coffee"), "strength": 0.7}
-    _, image = generate(stability_bedrock, SD35, body)
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [(SD35, {"strength": 0.7}), (ULTRA, {}), (ULTRA, {"mode": "text-to-image", "strength": 0.2})],
+    ids=["T7-sd35-without-mode", "ultra-default-strength", "ultra-mode-text-to-image"],
+)
+def test_an_image_selects_image_to_image(stability_bedrock: Any, model: str, extra: dict[str, Any]) -> None:
+    """The AWS SD3.5 sample sends no `mode` (D-S19); Ultra takes `image` with strength 0.35 by default and
+    its only `mode` value (D-S12): the output takes the input's aspect ratio (docs/CONTRACT.md §S3.5)."""
+    body = {"prompt": "A car made out of fruits", "image": photo_b64("coffee"), **extra}
+    _, image = generate(stability_bedrock, model, body)
     assert i2i_size_ok((576, 384), image.size), image.size
     assert image.size != (1024, 1024)
 
@@ -353,6 +359,13 @@ def test_remove_background_webp_keeps_alpha(stability_bedrock: Any) -> None:
         stability_bedrock, REMOVE_BACKGROUND, {"image": photo_b64("chelsea"), "output_format": "webp"}
     )
     assert (image.format, image.mode, image.size) == ("webp", "RGBA", (576, 383))
+
+
+def test_remove_background_as_jpeg_has_no_alpha(stability_bedrock: Any) -> None:
+    """JPEG cannot carry the matte (docs/CONTRACT.md §S3.4): an RGB JPEG of the input size."""
+    body = {"image": photo_b64("chelsea"), "output_format": "jpeg"}
+    _, image = generate(stability_bedrock, REMOVE_BACKGROUND, body)
+    assert (image.format, image.mode, image.size) == ("jpeg", "RGB", (576, 383))
 
 
 def test_fast_upscale_is_four_times(stability_bedrock: Any) -> None:
