@@ -24,7 +24,7 @@ from validator._warnings import body_warnings
 from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
 from validator.spec import MODEL_SPECS, ModelSpec
-from validator.stability.models import StabilityModel
+from validator.stability.models import STABILITY_MODELS, Invocation, StabilityModel
 from validator.stability.validate import validate_stability
 from validator.types import ModelId, ServedModel
 
@@ -41,6 +41,10 @@ __all__ = [
 _DEFAULT_MODEL = ModelId.NOVA_CANVAS.value
 #: Canonical model id string → its spec, for the common call's shortcut past id resolution.
 _CANONICAL: Final[Mapping[str, ModelSpec]] = MappingProxyType({m.value: s for m, s in MODEL_SPECS.items()})
+#: Canonical ids of the Stability models invocable on demand (docs/CONTRACT.md §S1.2): the same shortcut.
+_ON_DEMAND_STABILITY: Final[Mapping[str, StabilityModel]] = MappingProxyType(
+    {m.value: m for m, info in STABILITY_MODELS.items() if info.invocation is Invocation.ON_DEMAND}
+)
 
 
 def _rejected(
@@ -169,6 +173,9 @@ def validate_request(
         spec = _CANONICAL.get(model_id) if type(model_id) is str else None
         if spec is not None:
             return _validate(body, spec)
+        on_demand = _ON_DEMAND_STABILITY.get(model_id) if type(model_id) is str else None
+        if on_demand is not None:  # a Stability model invoked by its bare id, which R8 cannot concern
+            return validate_stability(body, on_demand)
     model, rejection, header_warnings = _protocol(body, model_id, headers, strict_content_type, aliases)
     if rejection is not None or model is None:
         assert rejection is not None

@@ -138,8 +138,9 @@ def derived_seed(request: StabilityRequest, maximum: int) -> int:
 
 
 def _seeded(request: StabilityRequest, maximum: int) -> StabilityRequest:
+    """The request with its seed used: the one sent, or the derived one (D-S15)."""
     if request.seed_sent:
-        return dataclasses.replace(request, seed=request.seed_sent)
+        return request
     return dataclasses.replace(request, seed=derived_seed(request, maximum))
 
 
@@ -175,13 +176,14 @@ def build_v2(
         main = None  # SD3.5 / SD3 with an explicit text-to-image mode ignore an image
     margins = tuple(int(values.get(d, 0)) for d in DIRECTIONS)
     high = spec.by_name["seed"].high if "seed" in spec.by_name else None
+    seed_sent = int(values.get("seed", 0))
     request = StabilityRequest(
         model=spec.model,
         operation=operation,
-        seed=0,
+        seed=seed_sent,
         output_format=OutputFormat(values.get("output_format", OutputFormat.PNG.value)),
         output_size=output_size(operation, main, aspect, margins),
-        seed_sent=int(values.get("seed", 0)),
+        seed_sent=seed_sent,
         prompt=values.get("prompt", ""),
         negative_prompt=values.get("negative_prompt"),
         aspect_ratio=aspect,
@@ -204,7 +206,7 @@ def build_v2(
         style_strength=_optional(values, "style_strength"),
         change_strength=_optional(values, "change_strength"),
     )
-    if high is None:  # Fast Upscale and Remove Background take no seed: keep 0
+    if high is None or seed_sent:  # Fast Upscale and Remove Background take no seed: keep 0
         return request
     return _seeded(request, int(high))
 
@@ -237,13 +239,14 @@ def build_sdxl(doc: Json, model: StabilityModel, images: dict[str, StabilityImag
     else:
         size = ImageSize(int(doc.get("width", 1024)), int(doc.get("height", 1024)))
     negatives = " ".join(p.text for p in prompts if p.weight < 0)
+    seed_sent = int(doc.get("seed", 0))
     request = StabilityRequest(
         model=model,
         operation=operation,
-        seed=0,
+        seed=seed_sent,
         output_format=OutputFormat.PNG,
         output_size=size,
-        seed_sent=int(doc.get("seed", 0)),
+        seed_sent=seed_sent,
         prompt=" ".join(p.text for p in prompts if p.weight >= 0),
         negative_prompt=negatives or None,
         style_preset=StylePreset(doc["style_preset"]) if present(doc, "style_preset") else None,

@@ -81,8 +81,10 @@ def _v2(spec: StabilitySpec, op: Operation | None) -> JsonSchema:
     if spec.mode_selects:  # D-S19
         i2i_mode = {"properties": {"mode": {"const": "image-to-image"}}, "required": ["mode"]}
         image_no_mode = _present("image", "string") | {"not": {"required": ["mode"]}}
-        needs = {"required": ["image", "strength"], **_present("image", "string")}
-        needs["properties"]["strength"] = {"type": "number"}
+        needs = {
+            "properties": {"image": {"type": "string"}, "strength": {"type": "number"}},
+            "required": ["image", "strength"],
+        }
         rules += [{"if": i2i_mode, "then": needs}, {"if": image_no_mode, "then": needs}]
     if spec.outpaint:
         rules.append({"anyOf": [_present(d, "integer") | {"properties": {d: {"minimum": 1}}} for d in _DIRS]})
