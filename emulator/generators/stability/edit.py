@@ -12,8 +12,8 @@ input's own, byte for byte (as the PNG and the lossless WebP carry it; JPEG is l
   first colour word of the prompt (`..look.COLOUR_WORDS`), else the lead colour of the prompt's palette; the
   seed nudges it slightly.
 * **Outpaint**: the canvas grows by `left`/`right`/`up`/`down`; the input sits at (`left`, `up`) unchanged.
-  The new area continues the input's edges (a mirror of the input, softened with distance) and turns into a
-  new picture (the prompt's look, or the input's own colours without a prompt) the further out it lies;
+  The new area continues the input's edges (a thin mirrored band, then the input's colours blurred) and turns
+  into a new picture (the prompt's look, or the input's own colours without a prompt) the further out it lies;
   `creativity` (0.1-1, default 0.5) is how much of the new picture the far area takes, and how far the
   palette moves from the input's colours to the prompt's.
 * **Remove Background**: the input's colour channels untouched, alpha = the subject's matte
@@ -36,10 +36,9 @@ from validator.stability.types import StabilityRequest
 from validator.types import ImageSize, Pixels
 
 from ..canvas import paint_small, smooth_noise, upscale, work_shape
-from ..editing import fill_from_surroundings
 from ..layout import CaptionStyle, Layout
 from ..look import COLOUR_WORDS, Look, hsv_to_rgb, palette_for
-from ..segment import main_colours
+from ..segment import main_colours, shrink
 from ..subject import cached, mask_key, subject_of
 from .look import blend_palettes, stability_look
 from .masks import Weights, blend, grow, mask_weights, search_weights
@@ -47,7 +46,11 @@ from .task import input_image
 
 DEFAULT_GROW = 5.0  # docs/CONTRACT.md §S5.1
 DEFAULT_CREATIVITY = 0.5  # outpaint, docs/CONTRACT.md §S5.1
+_FILL_SIDE = 160  # working size of Erase's fill (OpenCV inpainting is slow at full size; the fill is smooth)
 _FILL_JITTER = 10.0
+# Outpaint, as shares of the input's shorter side: the mirrored band, the blur beyond it, and the distance
+# over which the new picture takes over.
+_MIRROR_BAND, _BLUR_SHARE, _NEW_RAMP = 0.15, 0.2, 0.5
 _RECOLOR_JITTER = 6.0  # Lab units the seed may move the target colour
 _KEEP_CHROMA = 0.1
 
@@ -59,7 +62,7 @@ class MaskedLayout(Layout):
     image: Pixels  # RGB, read-only (the request's own pixels)
     weights: Weights
     look: Look | None = None  # new content (Inpaint, Search and Replace)
-    surroundings: Pixels | None = None  # the area filled from around it (Erase)
+    surroundings: Pixels | None = None  # Erase: the picture with the area filled from around it, small
 
 
 def _caption_area(weights: Weights) -> CaptionStyle:
@@ -101,7 +104,12 @@ def prepare_erase(request: StabilityRequest) -> MaskedLayout:
     edited = weights > 0
 
     def fill(pixels: Pixels) -> Pixels:
-        filled = fill_from_surroundings(pixels, edited)
+        # As Nova's fill from the surroundings, but kept small: `render_masked` adds the drift and enlarges.
+        small = shrink(pixels, _FILL_SIDE)
+        h, w = small.shape[:2]
+        hole = cv2.resize(edited.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_AREA)
+        hole = (hole > 0).astype(np.uint8) * 255  # any touched pixel counts, so object edges do not bleed in
+        filled = np.asarray(cv2.inpaint(small, hole, 5, cv2.INPAINT_TELEA), dtype=np.uint8)
         filled.flags.writeable = False
         return filled
 
@@ -124,9 +132,10 @@ def render_masked(layout: MaskedLayout, rng: np.random.Generator) -> Pixels:
     else:
         assert layout.surroundings is not None
         h, w = layout.image.shape[:2]
-        drift = _FILL_JITTER * smooth_noise(rng, (h // 8 + 1, w // 8 + 1), 3)
-        full = np.asarray(cv2.resize(drift, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
-        fresh = np.asarray(np.clip(layout.surroundings.astype(np.float32) + full, 0, 255), dtype=np.uint8)
+        small = layout.surroundings
+        drift = _FILL_JITTER * smooth_noise(rng, small.shape[:2], 3)
+        drifted = np.clip(np.rint(small.astype(np.float32) + drift), 0, 255).astype(np.uint8)
+        fresh = np.asarray(cv2.resize(drifted, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
     return blend(layout.image, fresh, layout.weights)
 
 
@@ -195,17 +204,31 @@ def _continuation(pixels: Pixels, size: ImageSize, request: StabilityRequest) ->
     top, left = round(request.up * fy), round(request.left * fx)
     bottom = max(0, h - top - small.shape[0])
     right = max(0, w - left - small.shape[1])
-    mirrored = cv2.copyMakeBorder(small, top, bottom, left, right, cv2.BORDER_REFLECT)[:h, :w]
+    mirrored = np.ascontiguousarray(
+        cv2.copyMakeBorder(small, top, bottom, left, right, cv2.BORDER_REFLECT)[:h, :w], dtype=np.uint8
+    )
     inside = np.zeros((h, w), np.uint8)
     inside[top : top + small.shape[0], left : left + small.shape[1]] = 1
     distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
-    ramp = max(4.0, 0.5 * min(small.shape[:2]))
-    t = np.clip(distance / np.float32(ramp), 0.0, 1.0)[:, :, None]
-    soft = cv2.GaussianBlur(mirrored, (0, 0), max(1.0, ramp / 4))
+    side = min(small.shape[:2])
+    # A thin mirrored band continues the input's texture; beyond it, only its colours, blurred.
+    t = np.clip(distance / np.float32(max(2.0, _MIRROR_BAND * side)), 0.0, 1.0)[:, :, None]
+    soft = _soft(mirrored, max(1.0, _BLUR_SHARE * side))
     continuation = np.asarray(mirrored * (1 - t) + soft * t, dtype=np.float32)
+    # The new picture takes over further out, up to `creativity` of the far area.
     creativity = DEFAULT_CREATIVITY if request.creativity is None else request.creativity
-    far = np.clip(np.rint(255.0 * creativity * t[:, :, 0]), 0, 255).astype(np.uint8)
+    reach = np.clip(distance / np.float32(max(4.0, _NEW_RAMP * side)), 0.0, 1.0)
+    far = np.clip(np.rint(255.0 * creativity * reach), 0, 255).astype(np.uint8)
     return np.clip(np.rint(continuation), 0, 255).astype(np.uint8), far
+
+
+def _soft(pixels: Pixels, sigma: float) -> Pixels:
+    """A Gaussian blur of `sigma`, run on a copy shrunk so the kernel stays small, then enlarged."""
+    h, w = pixels.shape[:2]
+    factor = max(1, int(sigma // 3))
+    small = cv2.resize(pixels, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    return np.asarray(cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
 
 
 def prepare_outpaint(request: StabilityRequest) -> OutpaintLayout:
@@ -261,6 +284,7 @@ class CutoutLayout(Layout):
 def prepare_remove_background(request: StabilityRequest) -> CutoutLayout:
     image = input_image(request)
     rgba = np.asarray(cv2.merge([*cv2.split(image.pixels), subject_of(image.pixels).alpha]), dtype=np.uint8)
+    rgba.flags.writeable = False
     return CutoutLayout(size=image.size, caption=CaptionStyle(enabled=False), rgba=rgba)
 
 

@@ -59,7 +59,7 @@ def search_weights(pixels: Pixels, words: str) -> Weights:
 
 def grow(weights: Weights, radius: float) -> Weights:
     """`weights` widened by `radius` pixels with a soft edge (module docstring)."""
-    if radius <= 0 or not weights.any():
+    if radius <= 0 or not weights.any() or weights.all():
         return weights
     reach = math.floor(radius) + 2
     rows = np.flatnonzero(weights.any(axis=1))
@@ -67,32 +67,39 @@ def grow(weights: Weights, radius: float) -> Weights:
     h, w = weights.shape
     top, bottom = max(0, int(rows[0]) - reach), min(h, int(rows[-1]) + reach + 1)
     left, right = max(0, int(cols[0]) - reach), min(w, int(cols[-1]) + reach + 1)
-    crop = weights[top:bottom, left:right]
+    crop = np.ascontiguousarray(weights[top:bottom, left:right])
     source = crop > 0
     # Every pixel learns its distance to, and the label of, its nearest edited pixel; labels number the
     # edited pixels in raster order, which is the order of `crop[source]`.
     distance, labels = cv2.distanceTransformWithLabels(
         np.asarray(~source, dtype=np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
-    nearest = np.concatenate([np.zeros(1, np.float32), crop[source].astype(np.float32)])[labels]
-    falloff = np.clip(1.0 - distance / np.float32(radius + 1.0), 0.0, 1.0)
-    band = np.ceil(nearest * falloff) * (distance <= np.float32(radius))
+    band = np.flatnonzero((distance <= np.float32(radius)) & ~source)  # only these pixels change
+    strengths = np.concatenate([np.zeros(1, np.float32), crop[source].astype(np.float32)])
+    nearest = strengths[labels.reshape(-1)[band]]
+    falloff = 1.0 - distance.reshape(-1)[band] / np.float32(radius + 1.0)
+    grown = crop.copy()
+    grown.reshape(-1)[band] = np.ceil(nearest * falloff).astype(np.uint8)
     out = weights.copy()
-    out[top:bottom, left:right] = np.maximum(crop, band.astype(np.uint8))
+    out[top:bottom, left:right] = grown
     return out
 
 
 def blend(kept: Pixels, fresh: Pixels, weights: Weights) -> Pixels:
     """`kept` where the weight is 0, `fresh` where it is 255, a rounded mix between (kept pixels exact).
 
-    Only the box around the edited pixels is computed; the rest is a copy of `kept`.
+    Full-weight pixels are copied, and only the partial ones (a grown band, grey mask levels) are mixed.
     """
     out = np.array(kept[:, :, :3], dtype=np.uint8, copy=True)
-    rows, cols = np.flatnonzero(weights.any(axis=1)), np.flatnonzero(weights.any(axis=0))
-    if len(rows) == 0:
-        return out
-    box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
-    w = weights[box][:, :, None].astype(np.uint16)
-    mixed = (out[box].astype(np.uint16) * (255 - w) + fresh[box].astype(np.uint16) * w + 127) // 255
-    out[box] = mixed.astype(np.uint8)
+    full = weights == 255
+    if full.any():
+        cv2.copyTo(fresh, full.view(np.uint8), out)
+    partial = np.flatnonzero((weights > 0) & ~full)
+    if len(partial):
+        w = weights.reshape(-1)[partial][:, None].astype(np.uint16)
+        flat, new = out.reshape(-1, 3), fresh.reshape(-1, 3)
+        mixed = (
+            flat[partial].astype(np.uint16) * (255 - w) + new[partial].astype(np.uint16) * w + 127
+        ) // 255
+        flat[partial] = mixed.astype(np.uint8)
     return out

@@ -1,8 +1,9 @@
 """`generate_stability`: a typed Stability request in, one encoded image (and its preview) out.
 
 Look up the operation in `OPERATIONS`, `prepare` its layout once, draw the generator from (seed used, digest
-of the request without its seed fields, see `seeding`), `render`, caption, blur when asked, encode in the
-request's `output_format` (`..encoding.encode_image`; always PNG for SDXL, docs/CONTRACT.md §S3.4).
+of the request without its seed fields and output format, see `seeding`), `render`, caption, blur when asked,
+encode in the request's `output_format` (`..encoding.encode_image`; always PNG for SDXL, docs/CONTRACT.md
+§S3.4; WebP lossless where input pixels are kept, `KEEPS_INPUT_PIXELS`).
 
 The caption names the operation, the seed used and the start of the prompt, drawn where the layout allows
 (`..layout.CaptionStyle`): anywhere on generated pictures, only inside wholly new pixels for the editing
@@ -76,6 +77,18 @@ OPERATIONS: Mapping[Operation, AnyStabilityTask] = MappingProxyType(
         Operation.FAST_UPSCALE: StabilityTask(prepare_upscale, render_upscale),
     }
 )
+# Operations whose answer carries input pixels exactly (outside the mask, or the alpha matte): their WebP is
+# lossless. Every other picture is new, and its WebP lossy (`..encoding`).
+KEEPS_INPUT_PIXELS = frozenset(
+    {
+        Operation.INPAINT,
+        Operation.OUTPAINT,
+        Operation.ERASE,
+        Operation.REMOVE_BACKGROUND,
+        Operation.SEARCH_REPLACE,
+        Operation.SEARCH_RECOLOR,
+    }
+)
 BLUR_FACTOR = 16  # CONTENT_FILTERED: the picture shrunk this much, blurred, and enlarged again
 _BLUR_SIGMA = 2.0
 
@@ -111,7 +124,7 @@ def render_stability(request: StabilityRequest, *, caption: bool = True, blur: b
     layout: Layout = task.prepare(request)
     pixels: Pixels = task.render(layout, image_rng(stability_digest(request), request.seed, 0))
     if caption and layout.caption.enabled:
-        if not pixels.flags.writeable or not pixels.flags.owndata and pixels.base is not None:
+        if not pixels.flags.writeable:  # a renderer may hand out a layout-owned, read-only array
             pixels = pixels.copy()
         text = caption_text(request.operation.value, request.seed, 0, positive_prompt(request) or None)
         draw_caption(pixels, text, layout.caption)
@@ -128,4 +141,5 @@ def generate_stability(
     fmt = output_format(request)
     if fmt is OutputFormat.JPEG:
         pixels = on_white(pixels)  # what the JPEG will show, so the preview shows it too
-    return StabilityOutput(encode_image(pixels, fmt), preview(pixels))
+    lossless = request.operation in KEEPS_INPUT_PIXELS
+    return StabilityOutput(encode_image(pixels, fmt, lossless_webp=lossless), preview(pixels))

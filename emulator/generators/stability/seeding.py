@@ -3,7 +3,8 @@
 The generator is `seeding.image_rng(digest, seed, 0)`: the seed *used* (sent, or derived from the request by
 the validator) and a SHA-256 over the canonical request **without** `seed` and `seed_sent`. So a body sent
 with seed 0 (derived seed s) and the same body sent with seed s draw the same picture, as re-sending the
-returned seed must; any other field changes it. Images count by the SHA-256 of their base64 text, floats by
+returned seed must; any other field but `output_format` changes it (one picture, in whichever format was
+asked for). Images count by the SHA-256 of their base64 text, floats by
 `repr`, enums by value.
 """
 
@@ -18,7 +19,8 @@ from validator.stability.types import StabilityImage, StabilityRequest
 
 from ..seeding import ALGORITHM_VERSION
 
-_EXCLUDED = frozenset({"seed", "seed_sent"})
+# The seed fields (see above), and the output format: it changes the encoding, not the picture.
+_EXCLUDED = frozenset({"seed", "seed_sent", "output_format"})
 
 
 def _canonical(value: object) -> object:
@@ -40,7 +42,7 @@ def _canonical(value: object) -> object:
 
 
 def stability_digest(request: StabilityRequest) -> bytes:
-    """SHA-256 of the canonical request without its seed fields."""
+    """SHA-256 of the canonical request without its seed fields and output format."""
     fields = {
         f.name: _canonical(getattr(request, f.name))
         for f in dataclasses.fields(request)
