@@ -140,3 +140,18 @@ def test_the_validator_is_total_on_stability_models(body: Any) -> None:
         assert is_valid_request(raw, model_id) is report.valid
         assert list(iter_request_errors(raw, model_id)) == list(report.errors)
         assert validate_body(raw, model).error == report.error
+
+
+def test_schemas_cite_only_docs_contract() -> None:
+    from tests.validator.test_references import FOREIGN
+
+    text = json.dumps([json_schema(m) for m in StabilityModel], ensure_ascii=False)
+    assert "docs/CONTRACT.md §S4.5" in text
+    assert FOREIGN.search(text) is None
+
+
+def test_unknown_keys_listed_are_bounded() -> None:
+    body = {f"k{i}": 0 for i in range(5000)}
+    report = validate_request(json.dumps(body), "us.stability.stable-image-erase-object-v1:0")
+    assert len(report.errors) == 100
+    assert report.errors[0].pointer == "#/k0"
