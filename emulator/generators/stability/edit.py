@@ -1,7 +1,8 @@
 """The editing services: Inpaint, Erase, Search and Replace, Search and Recolor, Outpaint, Remove Background.
 
 Which pixels change, and how strongly, is `masks`' business; every pixel outside the (grown) area is the
-input's own, byte for byte (as the PNG and the lossless WebP carry it; JPEG is lossy by nature).
+input's own, byte for byte (as the PNG and the lossless WebP carry it; JPEG is lossy by nature). Answers are
+RGB except Remove Background's: an input's alpha channel only ever serves as a mask.
 
 * **Inpaint**, **Search and Replace**: new content in the prompt's look (prompt, negative prompt,
   `style_preset`), blended in by the weight map.
