@@ -233,7 +233,7 @@ def valid_request(call: Call, report: RequestReport) -> TypedRequest:
 def moderate_input(call: Call, st: EmulatorState, request: TypedRequest) -> None:
     """The test double's input moderation (blocked words and images, mask-prompt failures). A Stability
     model's verdict is a finish reason, answered as a 200 by `generate_images`; so is a simulated model
-    failure (a rule's `inference_error`, chosen before the body was read)."""
+    failure (a fault rule's `inference_error`, which waits for the body to pass every check)."""
     verdict = st.hooks.moderate_input(call, request)
     if isinstance(verdict, FinishReason):
         call.finish_reason = verdict

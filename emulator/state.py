@@ -80,7 +80,8 @@ def report_size(cached: CachedReport) -> int:
     if req is None:
         return base
     if isinstance(req, StabilityRequest):
-        return base + sum(image.pixels.nbytes for image in req.input_images)
+        alphas = [image.alpha for image in req.input_images if image.alpha is not None]
+        return base + sum(image.pixels.nbytes for image in req.input_images) + sum(a.nbytes for a in alphas)
     values = [getattr(req.params, f.name) for f in dataclasses.fields(req.params)]
     images = [v for v in values if isinstance(v, InputImage)]
     images += [i for v in values if isinstance(v, tuple) for i in v if isinstance(i, InputImage)]

@@ -20,7 +20,9 @@ from validator.api import (
 from validator.jsonschema_export import json_schema
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
 from validator.response import ResponseReport, validate_response
-from validator.types import InvokeRequest, ModelId, TaskType
+from validator.stability.models import Operation, StabilityModel
+from validator.stability.types import StabilityRequest
+from validator.types import InvokeRequest, ModelId, ServedModel, TaskType
 
 __all__ = [
     "BedrockError",
@@ -28,8 +30,12 @@ __all__ = [
     "ContractWarning",
     "InvokeRequest",
     "ModelId",
+    "Operation",
     "RequestReport",
     "ResponseReport",
+    "ServedModel",
+    "StabilityModel",
+    "StabilityRequest",
     "TaskType",
     "check_headers",
     "invocation_error",

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from validator import json_schema, validate_request
+from validator import is_valid_request, iter_request_errors, json_schema, validate_body, validate_request
 from validator.stability.models import STABILITY_MODELS, Invocation, Operation, StabilityModel
 from validator.strategies import encoded_image, invalid_stability_requests, valid_stability_requests
 
@@ -103,13 +103,55 @@ def test_invalid_bodies_draw_the_expected_error(model: StabilityModel, data: st.
     assert validate_request(body, _id(model)).error == error  # an already-parsed dict too
 
 
-@FAST
-@given(
-    st.dictionaries(
-        st.text(max_size=5), st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers())
-    )
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
 )
-def test_the_validator_is_total_on_stability_models(body: dict[str, Any]) -> None:
-    for model in (StabilityModel.ULTRA, StabilityModel.OUTPAINT, StabilityModel.SDXL):
-        report = validate_request(json.dumps(body), _id(model))
-        assert report.valid or report.error is not None
+FIELD_NAMES = st.sampled_from(
+    [
+        "prompt",
+        "image",
+        "mask",
+        "seed",
+        "mode",
+        "strength",
+        "left",
+        "grow_mask",
+        "text_prompts",
+        "output_format",
+    ]
+)
+
+
+@FAST
+@given(st.dictionaries(FIELD_NAMES | st.text(max_size=5), JSON, max_size=5) | JSON)
+def test_the_validator_is_total_on_stability_models(body: Any) -> None:
+    """Any JSON value gives a report (never an exception), and the entry points agree."""
+    raw = json.dumps(body)
+    for model in StabilityModel:
+        model_id = _id(model)
+        report = validate_request(raw, model_id)
+        assert report.valid is (report.error is None)
+        assert is_valid_request(raw, model_id) is report.valid
+        assert list(iter_request_errors(raw, model_id)) == list(report.errors)
+        assert validate_body(raw, model).error == report.error
+
+
+def test_schemas_cite_only_docs_contract() -> None:
+    from tests.validator.test_references import FOREIGN
+
+    text = json.dumps([json_schema(m) for m in StabilityModel], ensure_ascii=False)
+    assert "docs/CONTRACT.md §S4.5" in text
+    assert FOREIGN.search(text) is None
+
+
+def test_unknown_keys_listed_are_bounded() -> None:
+    body = {f"k{i}": 0 for i in range(5000)}
+    report = validate_request(json.dumps(body), "us.stability.stable-image-erase-object-v1:0")
+    assert len(report.errors) == 100
+    assert report.errors[0].pointer == "#/k0"

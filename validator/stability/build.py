@@ -27,6 +27,7 @@ from validator.stability.spec import (
     SDXL_DEFAULTS,
     SDXL_IMAGE_STRENGTH_DEFAULT,
     SEED_MAX_LEGACY,
+    SEED_MAX_SERVICES,
     ULTRA_STRENGTH_DEFAULT,
     UPSCALE_LONG_SIDE,
     StabilitySpec,
@@ -175,7 +176,8 @@ def build_v2(
     if operation is Operation.TEXT_TO_IMAGE:
         main = None  # SD3.5 / SD3 with an explicit text-to-image mode ignore an image
     margins = tuple(int(values.get(d, 0)) for d in DIRECTIONS)
-    high = spec.by_name["seed"].high if "seed" in spec.by_name else None
+    # Fast Upscale and Remove Background take no seed but still draw one: the services' range (D-S9).
+    high = spec.by_name["seed"].high if "seed" in spec.by_name else str(SEED_MAX_SERVICES)
     seed_sent = int(values.get("seed", 0))
     request = StabilityRequest(
         model=spec.model,
@@ -206,9 +208,7 @@ def build_v2(
         style_strength=_optional(values, "style_strength"),
         change_strength=_optional(values, "change_strength"),
     )
-    if high is None or seed_sent:  # Fast Upscale and Remove Background take no seed: keep 0
-        return request
-    return _seeded(request, int(high))
+    return _seeded(request, int(high or SEED_MAX_SERVICES))
 
 
 def build_sdxl(doc: Json, model: StabilityModel, images: dict[str, StabilityImage]) -> StabilityRequest:

@@ -16,6 +16,7 @@ JSON `null` for a field means the field is absent (Project).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -76,12 +77,17 @@ def sdxl_schema(doc: Json) -> list[ContractError]:
 
 
 # ---- step 11 ----
+#: At most this many unknown keys are listed in `errors`: a 25 MB body can hold millions of keys, and each
+#: error repeats the model's field list. Bedrock names only the first.
+MAX_UNKNOWN_LISTED: Final = 100
+
+
 def unknown_fields(doc: Json, spec: StabilitySpec) -> list[ContractError]:
-    """Every key the model does not list, in request order; Bedrock names the first (D-S16)."""
+    """The keys the model does not list, in request order (the first 100); Bedrock names the first (D-S16)."""
+    unknown = (key for key in doc if key not in spec.by_name)
     return [
         _error("semantic", key, "R4", name=spec.name, fields=spec.available)
-        for key in doc
-        if key not in spec.by_name
+        for key in itertools.islice(unknown, MAX_UNKNOWN_LISTED)
     ]
 
 

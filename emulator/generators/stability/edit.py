@@ -1,7 +1,8 @@
 """The editing services: Inpaint, Erase, Search and Replace, Search and Recolor, Outpaint, Remove Background.
 
 Which pixels change, and how strongly, is `masks`' business; every pixel outside the (grown) area is the
-input's own, byte for byte (as the PNG and the lossless WebP carry it; JPEG is lossy by nature).
+input's own, byte for byte (as the PNG and the lossless WebP carry it; JPEG is lossy by nature). Answers are
+RGB except Remove Background's: an input's alpha channel only ever serves as a mask.
 
 * **Inpaint**, **Search and Replace**: new content in the prompt's look (prompt, negative prompt,
   `style_preset`), blended in by the weight map.
@@ -12,8 +13,8 @@ input's own, byte for byte (as the PNG and the lossless WebP carry it; JPEG is l
   first colour word of the prompt (`..look.COLOUR_WORDS`), else the lead colour of the prompt's palette; the
   seed nudges it slightly.
 * **Outpaint**: the canvas grows by `left`/`right`/`up`/`down`; the input sits at (`left`, `up`) unchanged.
-  The new area continues the input's edges (a mirror of the input, softened with distance) and turns into a
-  new picture (the prompt's look, or the input's own colours without a prompt) the further out it lies;
+  The new area continues the input's edges (a thin mirrored band, then the input's colours blurred) and turns
+  into a new picture (the prompt's look, or the input's own colours without a prompt) the further out it lies;
   `creativity` (0.1-1, default 0.5) is how much of the new picture the far area takes, and how far the
   palette moves from the input's colours to the prompt's.
 * **Remove Background**: the input's colour channels untouched, alpha = the subject's matte
@@ -48,6 +49,9 @@ DEFAULT_GROW = 5.0  # docs/CONTRACT.md §S5.1
 DEFAULT_CREATIVITY = 0.5  # outpaint, docs/CONTRACT.md §S5.1
 _FILL_SIDE = 160  # working size of Erase's fill (OpenCV inpainting is slow at full size; the fill is smooth)
 _FILL_JITTER = 10.0
+# Outpaint, as shares of the input's shorter side: the mirrored band, the blur beyond it, and the distance
+# over which the new picture takes over.
+_MIRROR_BAND, _BLUR_SHARE, _NEW_RAMP = 0.15, 0.2, 0.5
 _RECOLOR_JITTER = 6.0  # Lab units the seed may move the target colour
 _KEEP_CHROMA = 0.1
 
@@ -207,12 +211,15 @@ def _continuation(pixels: Pixels, size: ImageSize, request: StabilityRequest) ->
     inside = np.zeros((h, w), np.uint8)
     inside[top : top + small.shape[0], left : left + small.shape[1]] = 1
     distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
-    ramp = max(4.0, 0.5 * min(small.shape[:2]))
-    t = np.clip(distance / np.float32(ramp), 0.0, 1.0)[:, :, None]
-    soft = _soft(mirrored, max(1.0, ramp / 4))
+    side = min(small.shape[:2])
+    # A thin mirrored band continues the input's texture; beyond it, only its colours, blurred.
+    t = np.clip(distance / np.float32(max(2.0, _MIRROR_BAND * side)), 0.0, 1.0)[:, :, None]
+    soft = _soft(mirrored, max(1.0, _BLUR_SHARE * side))
     continuation = np.asarray(mirrored * (1 - t) + soft * t, dtype=np.float32)
+    # The new picture takes over further out, up to `creativity` of the far area.
     creativity = DEFAULT_CREATIVITY if request.creativity is None else request.creativity
-    far = np.clip(np.rint(255.0 * creativity * t[:, :, 0]), 0, 255).astype(np.uint8)
+    reach = np.clip(distance / np.float32(max(4.0, _NEW_RAMP * side)), 0.0, 1.0)
+    far = np.clip(np.rint(255.0 * creativity * reach), 0, 255).astype(np.uint8)
     return np.clip(np.rint(continuation), 0, 255).astype(np.uint8), far
 
 
