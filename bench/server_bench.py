@@ -11,6 +11,10 @@ Targets, all called with the same boto3 client settings and a default TEXT_IMAGE
             request (the least work a new image costs); (c) is checked against it.
             Its encoding slows whatever comes next in the rotation, the floor included, so the ratios of a
             run with it are not comparable with those of a run without.
+  (f), (g)  with --stability: the emulator answering a default Stable Image Ultra text-to-image request
+            (`{"prompt": ...}` to stability.stable-image-ultra-v1:1, 1024x1024 PNG) with a new seed each time,
+            against (g), the floor server returning Ultra's response bytes and encoding Ultra's picture in
+            its output format on every request, with the emulator's encoder (docs/CONTRACT.md §S3.4).
   (b2), (c2) with --compare-tree PATH: (b) and (c) against the emulator of another source tree (a git
             worktree of another commit, say), for A/B measurements of a change in one run; their ratios to
             (b) and (c) are printed.
@@ -21,7 +25,7 @@ hands freed memory back to the system then) out of the next target's time. Print
 per target and the ratios to the floor.
 
     .venv/bin/python bench/server_bench.py [--rounds 150] [--pause-ms 3] [--check] [--encoding-floor]
-                                           [--compare-tree PATH]
+                                           [--stability] [--compare-tree PATH]
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support, when run as a script from a checkout
 
 from tests.support.server import free_port  # noqa: E402
+from validator.stability.types import OutputFormat  # noqa: E402
 
 MODEL = "amazon.nova-canvas-v1:0"
 PROMPT = "a lighthouse on a cliff at dusk"
@@ -53,7 +58,16 @@ DEFAULT_BODY = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text
 # (b): a repeated request costs at most 1.5x the floor. A new image cannot be held to a multiple of the floor
 # (encoding one 1024x1024 PNG alone costs several floors on two cores), so (c) is held to the floor plus that
 # encoding, (e), when --encoding-floor measures it.
-TARGETS = {"(b) / (a)": 1.5, "(c) / (e)": 2.0}
+TARGETS = {"(b) / (a)": 1.5, "(c) / (e)": 2.0, "(f) / (g)": 1.5}
+ULTRA = "stability.stable-image-ultra-v1:1"
+ULTRA_BODY = json.dumps({"prompt": PROMPT}).encode()
+
+
+def ultra_body(seed: int) -> bytes:
+    """The default Ultra request with an explicit seed: every seed is a new generation."""
+    return json.dumps({"prompt": PROMPT, "seed": seed}).encode()
+
+
 PAUSE_S = 0.003  # between two calls: longer than any server's work after its response (under 2 ms)
 
 
@@ -112,20 +126,26 @@ def wait_emulator(port: int) -> None:
 # --- the floor server, in its own process: `server_bench.py --serve-floor PORT BODY_FILE` -------------------
 
 
-def serve_floor(port: int, body_file: Path, encode_each: bool = False) -> None:
+def serve_floor(port: int, body_file: Path, encode_each: bool = False, stability: bool = False) -> None:
     """Granian exactly as the emulator runs it, with a WSGI app that only returns precomputed bytes; with
     `encode_each`, it also PNG-encodes the default request's picture (drawn once) on every request, with the
-    emulator's encoder, and throws the PNG away: the least work any new 1024x1024 image costs."""
+    emulator's encoder, and throws the PNG away: the least work any new 1024x1024 image costs. With
+    `stability`, the picture is the default Ultra request's, encoded in its output format."""
     from emulator.config import EmulatorConfig
     from emulator.generators import render_images
-    from emulator.generators.png import encode_png
+    from emulator.generators.encoding import encode_image
+    from emulator.generators.stability import render_stability
     from emulator.server import build_server
     from validator import validate_request
+    from validator.stability.types import StabilityRequest
 
     body = body_file.read_bytes()
-    typed = validate_request(DEFAULT_BODY, MODEL).request
-    assert typed is not None
-    pixels = render_images(typed).images[0]
+    typed = validate_request(ULTRA_BODY if stability else DEFAULT_BODY, ULTRA if stability else MODEL).request
+    if isinstance(typed, StabilityRequest):
+        pixels, output_format = render_stability(typed), typed.output_format
+    else:
+        assert typed is not None
+        pixels, output_format = render_images(typed).images[0], OutputFormat.PNG
     headers = [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),
@@ -136,7 +156,7 @@ def serve_floor(port: int, body_file: Path, encode_each: bool = False) -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         environ["wsgi.input"].read()
         if encode_each:
-            encode_png(pixels)
+            encode_image(pixels, output_format)
         start_response("200 OK", headers)
         return [body]
 
@@ -150,9 +170,9 @@ def serve_floor(port: int, body_file: Path, encode_each: bool = False) -> None:
 # --- measurement ----------------------------------------------------------------------------------------
 
 
-def timed_call(bedrock: Any, body: bytes) -> float:
+def timed_call(bedrock: Any, body: bytes, model: str = MODEL) -> float:
     started = time.perf_counter()
-    out = bedrock.invoke_model(modelId=MODEL, body=body)
+    out = bedrock.invoke_model(modelId=model, body=body)
     out["body"].read()
     return (time.perf_counter() - started) * 1000
 
@@ -208,10 +228,13 @@ def report(samples: dict[str, list[float]], response_bytes: int) -> tuple[str, d
         )
     if "(e) / (a)" in ratios:
         ratios["(c) / (e)"] = ratios["(c) / (a)"] / ratios["(e) / (a)"]
+    if "(g) / (a)" in ratios:
+        ratios["(f) / (g)"] = ratios["(f) / (a)"] / ratios["(g) / (a)"]
     lines.append("")
     for key, limit in TARGETS.items():
         if key not in ratios:
-            lines.append(f"Target {key} p50 <= {limit}x: not measured (needs --encoding-floor)")
+            needs = "--stability" if key == "(f) / (g)" else "--encoding-floor"
+            lines.append(f"Target {key} p50 <= {limit}x: not measured (needs {needs})")
             continue
         verdict = "met" if ratios[key] <= limit else "MISSED"
         lines.append(f"Target {key} p50 <= {limit}x: {ratios[key]:.2f}x, {verdict}")
@@ -230,9 +253,10 @@ def run(
     encoding_floor: bool = False,
     pause_s: float = PAUSE_S,
     compare_tree: Path | None = None,
+    stability: bool = False,
 ) -> tuple[str, dict[str, float]]:
     emulator_port, floor_port, moto_port, encoding_port = free_port(), free_port(), free_port(), free_port()
-    other_port = free_port()
+    other_port, ultra_port = free_port(), free_port()
     bin_dir = Path(sys.executable).parent
     procs = [
         start([sys.executable, "-m", "emulator", "--port", str(emulator_port)], emulator_port, wait_emulator)
@@ -246,6 +270,12 @@ def run(
         if encoding_floor:
             encoding_cmd = [*floor_cmd[:3], str(encoding_port), str(body_file), "--encode-each"]
             procs.append(start(encoding_cmd, encoding_port, wait_port))
+        if stability:
+            ultra = client(emulator_port).invoke_model(modelId=ULTRA, body=ULTRA_BODY)["body"].read()
+            ultra_file = Path(f"/tmp/server-bench-ultra-{ultra_port}.json")
+            ultra_file.write_bytes(ultra)
+            ultra_cmd = [*floor_cmd[:3], str(ultra_port), str(ultra_file), "--encode-each", "--stability"]
+            procs.append(start(ultra_cmd, ultra_port, wait_port))
         moto_cmd = [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)]
         procs.append(start(moto_cmd, moto_port, wait_port))
         if compare_tree is not None:
@@ -254,6 +284,7 @@ def run(
         emulator, floor, moto = client(emulator_port), client(floor_port), client(moto_port)
         other = client(other_port)
         encoder = client(encoding_port)
+        ultra_floor = client(ultra_port)
         calls: dict[str, Callable[[int], float]] = {
             "(a) floor": lambda i: timed_call(floor, DEFAULT_BODY),
             "(b) emulator, repeated request": lambda i: timed_call(emulator, DEFAULT_BODY),
@@ -267,6 +298,13 @@ def run(
             )
         if encoding_floor:
             calls["(e) floor + one PNG encoding per request"] = lambda i: timed_call(encoder, DEFAULT_BODY)
+        if stability:
+            calls["(f) emulator, Ultra text-to-image, new seed each time"] = lambda i: timed_call(
+                emulator, ultra_body(100_000 + i), ULTRA
+            )
+            calls["(g) floor + one Ultra encoding per request"] = lambda i: timed_call(
+                ultra_floor, ULTRA_BODY, ULTRA
+            )
         return report(measure(calls, rounds, warmup, pause_s), len(response))
     finally:
         for proc in procs:
@@ -292,15 +330,20 @@ def main(argv: list[str] | None = None) -> int:
         "--encoding-floor", action="store_true", help="add (e), the floor plus one PNG encoding per request"
     )
     parser.add_argument("--compare-tree", type=Path, help="add (b2), (c2): the emulator of this source tree")
+    parser.add_argument(
+        "--stability",
+        action="store_true",
+        help="add (f), (g): Ultra text-to-image against its encoding floor",
+    )
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BODY_FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--encode-each", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_floor:
-        serve_floor(int(args.serve_floor[0]), Path(args.serve_floor[1]), args.encode_each)
+        serve_floor(int(args.serve_floor[0]), Path(args.serve_floor[1]), args.encode_each, args.stability)
         return 0
     started = time.monotonic()
     table, ratios = run(
-        args.rounds, args.warmup, args.encoding_floor, args.pause_ms / 1000, args.compare_tree
+        args.rounds, args.warmup, args.encoding_floor, args.pause_ms / 1000, args.compare_tree, args.stability
     )
     print(table)
     print(f"\nBench wall time: {time.monotonic() - started:.0f} s")

@@ -217,8 +217,48 @@ def run(rounds: int) -> tuple[list[Comparison], dict[str, Any]]:
         loops=1,
         target=IMAGE_TARGET,
     )
+    stability = _stability(rounds)
     facts = {"text_body_bytes": len(TEXT_BODY), "inpainting_body_bytes": len(body), "rounds": rounds}
-    return [text, text_model, image], facts
+    return [text, text_model, image, *stability], facts
+
+
+ULTRA = "stability.stable-image-ultra-v1:1"
+STABILITY_TEXT_BODY = json.dumps(
+    {
+        "prompt": "A photorealistic lighthouse on a rocky cliff at dusk, warm light in the windows",
+        "negative_prompt": "blurry, low quality",
+        "aspect_ratio": "16:9",
+        "seed": 7,
+        "output_format": "jpeg",
+    }
+).encode()
+
+
+def _stability(rounds: int) -> list[Comparison]:
+    """The Stability AI bodies (docs/CONTRACT.md §S4): context only, no targets."""
+    assert validate_request(STABILITY_TEXT_BODY, ULTRA).valid
+    ultra_check = fastjsonschema.compile(json_schema(ULTRA))
+    text = compare(
+        "Stability Ultra text-to-image: validate_request + .request vs fastjsonschema export (context only)",
+        lambda: validate_request(STABILITY_TEXT_BODY, ULTRA).request,
+        lambda: ultra_check(json.loads(STABILITY_TEXT_BODY)),
+        rounds=rounds,
+        loops=500,
+        target=None,
+    )
+    images = [png_base64(photo(1024)), png_base64(mask(1024))]
+    body = json.dumps({"image": images[0], "prompt": "a red door", "mask": images[1]}).encode()
+    model = "us.stability.stable-image-inpaint-v1:0"
+    assert validate_request(body, model).valid
+    inpaint = compare(
+        "Stability Inpaint 1024x1024 + mask: validate_request vs Pillow decode floor (context only)",
+        lambda: validate_request(body, model),
+        lambda: decode_floor(images),
+        rounds=rounds,
+        loops=1,
+        target=None,
+    )
+    return [text, inpaint]
 
 
 def _report(results: list[Comparison], facts: dict[str, Any]) -> str:

@@ -9,9 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeAlias
 
 from validator.report import BedrockError, ContractWarning, RequestReport
-from validator.types import InvokeRequest, ModelId, Pixels, TaskType
+from validator.stability.models import STABILITY_MODELS, StabilityModel
+from validator.stability.types import StabilityRequest
+from validator.types import InvokeRequest, Pixels, ServedModel, TaskType
+
+#: A valid request, typed: Nova/Titan's `InvokeRequest` or a Stability AI model's `StabilityRequest`.
+TypedRequest: TypeAlias = InvokeRequest | StabilityRequest
+
+
+class FinishReason(StrEnum):
+    """A Stability model's non-null `finish_reasons` entry: a 200 without an image (docs/CONTRACT.md §S3.2,
+    D-S6). SDXL says the same in its own words (`SDXL_FINISH`)."""
+
+    PROMPT = "Filter reason: prompt"
+    INPUT_IMAGE = "Filter reason: input image"
+    OUTPUT_IMAGE = "Filter reason: output image"
+    INFERENCE_ERROR = "Inference error"
+
+
+#: The test double's fault (`Call.fault`) that makes a Stability model fail at generation; the pipeline
+#: answers it with `FinishReason.INFERENCE_ERROR` (connection faults are applied by the test double itself).
+INFERENCE_ERROR_FAULT = "inference_error"
+
+#: SDXL's artifact `finishReason` for each outcome (docs/CONTRACT.md §S3.3, D-S7).
+SDXL_SUCCESS = "SUCCESS"
+SDXL_FINISH: Mapping[FinishReason, str] = {
+    FinishReason.PROMPT: "CONTENT_FILTERED",
+    FinishReason.INPUT_IMAGE: "CONTENT_FILTERED",
+    FinishReason.OUTPUT_IMAGE: "CONTENT_FILTERED",
+    FinishReason.INFERENCE_ERROR: "ERROR",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,6 +60,10 @@ class SuccessBody:
     images: tuple[tuple[int, int], ...] = ()
     mask: tuple[int, int] | None = None
     previews: tuple[Pixels, ...] = ()  # small pixels of the images then the mask, for journal thumbnails
+    # A Stability body's facts for the journal (docs/CONTRACT.md §S3): the seed reported and the finish
+    # reason (None: a V2 success; SDXL's artifact `finishReason` otherwise).
+    seed: int | None = None
+    finish_reason: str | None = None
 
     def image_views(self) -> list[memoryview]:
         """The base64 images, in order, as zero-copy views of the body."""
@@ -60,11 +95,11 @@ class Call:
     encoded_path: bool = False  # raw_path is still percent-encoded (the server kept the raw target)
     auth: Mapping[str, object] | None = None  # the form of credentials presented, never secrets
     body: bytes | None = None
-    model: ModelId | None = None
+    model: ServedModel | None = None
     report: RequestReport | None = None  # the validator's report on the body
     task_type: TaskType | None = None  # the body's taskType, when it names one
     warnings: tuple[ContractWarning, ...] = ()  # header and body warnings
-    request: InvokeRequest | None = None  # the typed request, once the body is valid
+    request: TypedRequest | None = None  # the typed request, once the body is valid
     error: BedrockError | None = None  # the error answered, if any
     images_returned: int = 0
     images_blocked: int = 0
@@ -72,6 +107,20 @@ class Call:
     success: SuccessBody | None = None  # the 200 body and its image spans (cache hit or miss)
     rules_fired: list[int | None] = field(default_factory=list)  # test-double rules that fired, in order
     fault: str | None = None  # the connection fault a test-double rule chose, applied to the response
+    finish_reason: FinishReason | None = None  # a Stability call's moderation or failure answer
+
+    @property
+    def task(self) -> str | None:
+        """What the call asked for: Nova/Titan's taskType, or a Stability model's operation (from the typed
+        request; for a body that failed validation, the model's only operation when it has one)."""
+        if self.task_type is not None:
+            return self.task_type.value
+        if isinstance(self.request, StabilityRequest):
+            return self.request.operation.value
+        if isinstance(self.model, StabilityModel):
+            operations = STABILITY_MODELS[self.model].operations
+            return operations[0].value if len(operations) == 1 else None
+        return None
 
     @property
     def parsed_body(self) -> Mapping[str, object] | None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from validator.stability.models import StabilityModel
 from validator.types import ModelId
 
 if TYPE_CHECKING:  # imported when used: the `emulator.testdouble` package imports this module
@@ -38,6 +39,9 @@ if TYPE_CHECKING:  # imported when used: the `emulator.testdouble` package impor
     from emulator.testdouble.rules import Rule
 
 ENV_PREFIX = "NOVA_EMULATOR_"
+#: Every canonical model id the emulator knows, in table order: Nova, Titan, then the Stability AI models.
+SERVED_MODEL_IDS_IN_ORDER: tuple[str, ...] = tuple(m.value for m in (*ModelId, *StabilityModel))
+SERVED_MODEL_IDS: frozenset[str] = frozenset(SERVED_MODEL_IDS_IN_ORDER)
 MEMORY = ":memory:"
 STATE_FILE = "state.sqlite3"
 STATE_DIR_PREFIX = "nova-canvas-emulator-"
@@ -213,7 +217,7 @@ def parse_secret_mapping(value: object) -> dict[str, str]:
 def parse_aliases(value: object) -> dict[str, str]:
     """Application inference profiles (ARN or id) mapped to one of the served model ids."""
     aliases = parse_mapping(value)
-    served = {model.value for model in ModelId}
+    served = SERVED_MODEL_IDS
     for alias, target in aliases.items():
         if target not in served:
             raise ValueError(f"alias {alias!r} maps to {target!r}, which is not a served model id")
@@ -328,7 +332,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "model_aliases", parse_aliases, {}, value_format=MAPPING,
-        doc="Application inference profiles: profile ARN or id `=` one of the three model ids.",
+        doc="Application inference profiles: profile ARN or id `=` one of the served model ids.",
+    ),
+    Setting(
+        "historic_models", parse_bool, False, value_format=BOOL,
+        doc="Serve the retired Stability AI ids (`stability.stable-image-core-v1:0`, "
+        "`stability.stable-image-ultra-v1:0`, `stability.sd3-large-v1:0`, "
+        "`stability.stable-diffusion-xl-v1`). Off, they answer 404 ResourceNotFoundException with Bedrock's "
+        "end-of-life text, as Bedrock does now; `stability.stable-diffusion-xl-v0` always does "
+        "(docs/CONTRACT.md §S1.3, D-S1).",
     ),
     Setting(
         "strict_auth", parse_bool, False, value_format=BOOL,
@@ -390,8 +402,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "blocked_words", parse_list, (), group=FILTERS, value_format=LIST,
-        doc="Input moderation: words in `text` or `negativeText` (whole word, any case) that get Bedrock's "
-        "content-filter ValidationException.",
+        doc="Input moderation: words in `text` or `negativeText`, or in a Stability model's prompts (whole "
+        "word, any case), that get Bedrock's content-filter ValidationException (a Stability model: "
+        "`Filter reason: prompt`).",
     ),
     Setting(
         "blocked_image_hashes", parse_list, (), group=FILTERS, value_format=LIST,
@@ -409,7 +422,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "output_block_mode", parse_text, "none", group=OUTPUT_BLOCK,
         doc="Output moderation: `none`, `all`, `indices` or `probability`. Blocked images are dropped and "
-        "the 200 body carries `error`.",
+        "the 200 body carries `error` (a Stability model: `Filter reason: output image`).",
     ),
     Setting(
         "output_block_indices", parse_int_list, (), group=OUTPUT_BLOCK, value_format="list of integers",
@@ -516,6 +529,7 @@ class EmulatorConfig:
     log_level: str = _field("log_level")
     strict_content_type: bool = _field("strict_content_type")
     model_aliases: Mapping[str, str] = _field("model_aliases")
+    historic_models: bool = _field("historic_models")
     strict_auth: bool = _field("strict_auth")
     access_keys: Mapping[str, str] = _field("access_keys")
     bearer_tokens: frozenset[str] = _field("bearer_tokens")

@@ -12,10 +12,13 @@ docs/CONTRACT.md §2.4:
 2. `before_body(call)`          fault injection: rules that do not look at the body, added latency
 3. `after_parse(call, body)`    once the body parsed to a JSON object: rules that match on its content
 4. `moderate_input(call, req)`  input moderation of the valid, typed request
-5. `blocked_images(call, req)`  before generation: which image indices output moderation drops
+5. `blocked_images(call, req)`  before generation: which image indices output moderation drops (a Stability
+                                model returns one image: index 0)
 6. `finalize(call, response)`   always, last: journal the call, apply connection-level faults
 
-An error is returned as a `BedrockError` and answered exactly as given (name, status, message).
+An error is returned as a `BedrockError` and answered exactly as given (name, status, message). Input
+moderation of a Stability model may instead return a `FinishReason`: its answer is a 200 body saying so
+(docs/CONTRACT.md §S5.3).
 """
 
 from __future__ import annotations
@@ -25,9 +28,8 @@ from typing import Protocol
 
 from flask import Response
 
-from emulator.call import Call
+from emulator.call import Call, FinishReason, TypedRequest
 from validator.report import BedrockError
-from validator.types import InvokeRequest
 
 
 class Hooks(Protocol):
@@ -39,9 +41,9 @@ class Hooks(Protocol):
 
     def after_parse(self, call: Call, body: Mapping[str, object]) -> BedrockError | None: ...
 
-    def moderate_input(self, call: Call, request: InvokeRequest) -> BedrockError | None: ...
+    def moderate_input(self, call: Call, request: TypedRequest) -> BedrockError | FinishReason | None: ...
 
-    def blocked_images(self, call: Call, request: InvokeRequest) -> frozenset[int]: ...
+    def blocked_images(self, call: Call, request: TypedRequest) -> frozenset[int]: ...
 
     def finalize(self, call: Call, response: Response) -> Response: ...
 
@@ -58,10 +60,10 @@ class NoHooks:
     def after_parse(self, call: Call, body: Mapping[str, object]) -> BedrockError | None:
         return None
 
-    def moderate_input(self, call: Call, request: InvokeRequest) -> BedrockError | None:
+    def moderate_input(self, call: Call, request: TypedRequest) -> BedrockError | FinishReason | None:
         return None
 
-    def blocked_images(self, call: Call, request: InvokeRequest) -> frozenset[int]:
+    def blocked_images(self, call: Call, request: TypedRequest) -> frozenset[int]:
         return frozenset()
 
     def finalize(self, call: Call, response: Response) -> Response:

@@ -8,30 +8,55 @@ run the steps up to `check_lifecycle` and answer their fixed error.
 A step that ends the request raises `emulator.errors.BedrockException` with the `BedrockError` to answer;
 `run` records it on the call and renders it. The test double's `Hooks` are called at fixed points
 (`emulator.hooks`).
+
+The Stability AI models (docs/CONTRACT.md §S) take the same steps. Where they differ, the model or the typed
+request decides: `resolve_model` also answers the on-demand error of a profile-only model (R8),
+`check_lifecycle` the end of life of the historic ids (D-S1), and `generate_images` picks the generator and
+the body writer by the typed request's type (`RENDERERS`); a Stability model's moderation answers are 200
+bodies with a finish reason (docs/CONTRACT.md §S5.3).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import Response
 from werkzeug.wrappers import Request
 
 from emulator import auth, wire
 from emulator.cache import body_digest
-from emulator.call import Call, SuccessBody
+from emulator.call import (
+    INFERENCE_ERROR_FAULT,
+    SDXL_FINISH,
+    SDXL_SUCCESS,
+    Call,
+    FinishReason,
+    SuccessBody,
+    TypedRequest,
+)
 from emulator.errors import (
     BedrockException,
     UnknownOperationException,
     ValidationException,
+    bedrock_error,
     error_of,
     render_error,
 )
 from emulator.generators import MaskPromptError, generate
+from emulator.generators.stability import generate_stability
 from emulator.state import CachedReport, EmulatorState
-from validator import check_headers as check_request_headers, messages, resolve_model_id, validate_body
+from validator import (
+    check_headers as check_request_headers,
+    invocation_error,
+    messages,
+    resolve_model_id,
+    validate_body,
+)
 from validator.report import BedrockError, RequestReport
-from validator.types import InvokeRequest, TaskType
+from validator.stability.models import STABILITY_MODELS, Family, StabilityModel
+from validator.stability.types import StabilityRequest
+from validator.types import InvokeRequest, ServedModel, TaskType
 
 
 def run(req: Request, call: Call, st: EmulatorState) -> Response:
@@ -130,16 +155,31 @@ def read_body(req: Request, call: Call, st: EmulatorState, form: auth.AuthForm) 
 
 
 def resolve_model(call: Call, st: EmulatorState) -> None:
-    """The canonical model of the path's modelId (aliases and ARNs included), or the invalid-id 400."""
-    model = resolve_model_id(call.raw_model_id or "", st.config.model_aliases)
+    """The canonical model of the path's modelId (aliases and ARNs included), or the invalid-id 400; a model
+    reachable only through an inference profile, named by its bare id or foundation-model ARN, gets the
+    on-demand 400 (docs/CONTRACT.md §S1.5, R8)."""
+    raw = call.raw_model_id or ""
+    model = resolve_model_id(raw, st.config.model_aliases)
     if model is None:
         raise ValidationException(messages.INVALID_MODEL_ID)
     call.model = model
+    fail_if(invocation_error(raw, model))
 
 
 def check_lifecycle(call: Call, st: EmulatorState) -> None:
-    """The test double's simulated model lifecycle (Legacy and end-of-life models answer 404)."""
+    """A retired Stability id answers end of life unless historic models are on (docs/CONTRACT.md §S1.3,
+    D-S1); then the test double's simulated lifecycle (Legacy and end-of-life models answer 404)."""
+    assert call.model is not None
+    fail_if(retired_error(call.model, st.config.historic_models))
     fail_if(st.hooks.lifecycle(call))
+
+
+def retired_error(model: ServedModel, historic_models: bool) -> BedrockError | None:
+    """The end-of-life 404 of a retired model: SDXL 0.8 always, the other historic ids unless served."""
+    info = STABILITY_MODELS.get(model) if isinstance(model, StabilityModel) else None
+    if info is None or not info.historic or (historic_models and not info.always_eol):
+        return None
+    return bedrock_error("ResourceNotFoundException", messages.LIFECYCLE_EOL)
 
 
 def inject_faults(call: Call, st: EmulatorState) -> None:
@@ -181,7 +221,7 @@ def filter_on_body(call: Call, st: EmulatorState) -> None:
         fail_if(st.hooks.after_parse(call, document))
 
 
-def valid_request(call: Call, report: RequestReport) -> InvokeRequest:
+def valid_request(call: Call, report: RequestReport) -> TypedRequest:
     """The typed request of a valid body, or the validator's error."""
     fail_if(report.error)
     typed = report.request
@@ -190,27 +230,74 @@ def valid_request(call: Call, report: RequestReport) -> InvokeRequest:
     return typed
 
 
-def moderate_input(call: Call, st: EmulatorState, request: InvokeRequest) -> None:
-    """The test double's input moderation (blocked words and images, mask-prompt failures)."""
-    fail_if(st.hooks.moderate_input(call, request))
+def moderate_input(call: Call, st: EmulatorState, request: TypedRequest) -> None:
+    """The test double's input moderation (blocked words and images, mask-prompt failures). A Stability
+    model's verdict is a finish reason, answered as a 200 by `generate_images`; so is a simulated model
+    failure (a fault rule's `inference_error`, which waits for the body to pass every check)."""
+    verdict = st.hooks.moderate_input(call, request)
+    if isinstance(verdict, FinishReason):
+        call.finish_reason = verdict
+    else:
+        fail_if(verdict)
+    failing = call.fault == INFERENCE_ERROR_FAULT and isinstance(request, StabilityRequest)
+    if call.finish_reason is None and failing:
+        call.finish_reason = FinishReason.INFERENCE_ERROR
 
 
-def generate_images(call: Call, st: EmulatorState, request: InvokeRequest, digest: bytes) -> SuccessBody:
+def generate_images(call: Call, st: EmulatorState, request: TypedRequest, digest: bytes) -> SuccessBody:
     """The 200 body, from the response cache when this exact request was generated before.
 
-    Hit or miss, `call.success` gets the body with its image spans, so the journal never re-parses it."""
-    blocked = st.hooks.blocked_images(call, request)
-    key = (request.model, digest, st.config.caption, blocked)
-    wanted = range(request.config.number_of_images)
-    call.images_blocked = sum(1 for i in wanted if i in blocked)
-    call.images_returned = len(wanted) - call.images_blocked
-    success = st.responses.get(key)
-    call.cache_hit = success is not None
-    if success is None:
-        success = render_success(request, blocked, st.config.caption)
-        st.responses.put(key, success)
+    Hit or miss, `call.success` gets the body with its image spans, so the journal never re-parses it. A
+    Stability model's finish reason (moderation, a simulated failure) is answered without generating."""
+    if call.finish_reason is not None:
+        success = render_finished(request, call.finish_reason, st.config.caption)
+        failed = call.finish_reason is FinishReason.INFERENCE_ERROR
+        blocked = frozenset() if failed else frozenset({0})  # a filter reason: the one image was blocked
+    else:
+        blocked = st.hooks.blocked_images(call, request)
+        key = (request.model, digest, st.config.caption, blocked)
+        cached = st.responses.get(key)
+        call.cache_hit = cached is not None
+        if cached is None:
+            cached = RENDERERS[type(request)](request, blocked, st.config.caption)
+            st.responses.put(key, cached)
+        success = cached
+        if isinstance(request, StabilityRequest) and 0 in blocked:
+            call.finish_reason = FinishReason.OUTPUT_IMAGE
+    call.images_blocked = sum(1 for i in range(image_count(request)) if i in blocked)
+    call.images_returned = len(success.images)
     call.success = success
     return success
+
+
+def image_count(request: TypedRequest) -> int:
+    """How many images the request asks for: `numberOfImages`, or one for a Stability model
+    (docs/CONTRACT.md §S1.4)."""
+    return 1 if isinstance(request, StabilityRequest) else request.config.number_of_images
+
+
+def render_stability(request: StabilityRequest, blocked: frozenset[int], caption: bool) -> SuccessBody:
+    """A Stability model's 200 body; an output blocked by moderation is V2's `Filter reason: output image`
+    or SDXL's `CONTENT_FILTERED` with the picture blurred (docs/CONTRACT.md §S5.3)."""
+    if 0 in blocked:
+        return render_finished(request, FinishReason.OUTPUT_IMAGE, caption)
+    out = generate_stability(request, caption=caption)
+    if STABILITY_MODELS[request.model].family is Family.V1:
+        return wire.sdxl_body(request.seed, out.image, SDXL_SUCCESS, out.preview)
+    return wire.stability_v2_body(request.seed, out.image, None, out.preview)
+
+
+def render_finished(request: TypedRequest, reason: FinishReason, caption: bool) -> SuccessBody:
+    """A Stability model's 200 without its picture: V2's `{"finish_reasons":["<reason>"]}`; SDXL's artifact
+    with `CONTENT_FILTERED` and the picture blurred, or `ERROR` and no picture (docs/CONTRACT.md §S3.3)."""
+    assert isinstance(request, StabilityRequest)
+    if STABILITY_MODELS[request.model].family is Family.V2:
+        return wire.stability_v2_body(request.seed, None, reason)
+    finish = SDXL_FINISH[reason]
+    if reason is FinishReason.INFERENCE_ERROR:
+        return wire.sdxl_body(request.seed, b"", finish)
+    out = generate_stability(request, caption=caption, blur=True)
+    return wire.sdxl_body(request.seed, out.image, finish, out.preview)
 
 
 def render_success(request: InvokeRequest, blocked: frozenset[int], caption: bool) -> SuccessBody:
@@ -224,6 +311,13 @@ def render_success(request: InvokeRequest, blocked: frozenset[int], caption: boo
     if any(i in blocked for i in range(request.config.number_of_images)):
         error = messages.SOME_IMAGES_BLOCKED if out.images else messages.ALL_IMAGES_BLOCKED
     return wire.success_body(out.images, out.mask, error, out.previews)
+
+
+#: The body writer (and generator) of each kind of typed request.
+RENDERERS: dict[type, Callable[[Any, frozenset[int], bool], SuccessBody]] = {
+    InvokeRequest: render_success,
+    StabilityRequest: render_stability,
+}
 
 
 def task_type(document: Mapping[str, object] | None) -> TaskType | None:

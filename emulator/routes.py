@@ -17,6 +17,7 @@ from werkzeug.routing import RequestRedirect
 
 from emulator.errors import UnknownOperationException
 from emulator.state import current_state
+from validator.stability.models import STABILITY_MODELS
 from validator.types import ModelId
 
 bp = Blueprint("bedrock_runtime", __name__)
@@ -56,6 +57,17 @@ def refuse_unrouted() -> None:
         raise UnknownOperationException()
 
 
+def served_models(historic_models: bool) -> list[str]:
+    """The canonical ids answered (not refused as retired): Nova, Titan, the active Stability AI models, and
+    the historic ones when the settings serve them (docs/CONTRACT.md §S1.3, D-S1)."""
+    stability = [
+        info.model.value
+        for info in STABILITY_MODELS.values()
+        if not info.always_eol and (historic_models or not info.historic)
+    ]
+    return [m.value for m in ModelId] + stability
+
+
 @bp.route("/_emulator/health", methods=["GET"])
 def health() -> Response:
     """Liveness and identity: the version and the models served."""
@@ -63,7 +75,7 @@ def health() -> Response:
     body = {
         "status": "ok",
         "version": st.version,
-        "models": [m.value for m in ModelId],
+        "models": served_models(st.config.historic_models),
         "aliases": dict(st.config.model_aliases),
     }
     return Response(json.dumps(body, separators=(",", ":")), content_type="application/json")

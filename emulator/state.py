@@ -19,6 +19,7 @@ from emulator.call import SuccessBody
 from emulator.config import EmulatorConfig
 from emulator.hooks import Hooks
 from validator.report import RequestReport
+from validator.stability.types import StabilityRequest
 from validator.types import InputImage
 
 STATE_KEY = "nova_canvas_emulator"
@@ -48,7 +49,9 @@ class EmulatorState:
     config: EmulatorConfig
     hooks: Hooks
     version: str
-    responses: LRUCache[SuccessBody]  # keyed by model, body digest, caption setting, blocked indices
+    responses: LRUCache[
+        SuccessBody
+    ]  # keyed by model, body digest, caption setting, blocked indices (all models)
     reports: LRUCache[CachedReport]  # keyed by model and body digest
 
 
@@ -76,6 +79,9 @@ def report_size(cached: CachedReport) -> int:
     req = cached.report.request
     if req is None:
         return base
+    if isinstance(req, StabilityRequest):
+        alphas = [image.alpha for image in req.input_images if image.alpha is not None]
+        return base + sum(image.pixels.nbytes for image in req.input_images) + sum(a.nbytes for a in alphas)
     values = [getattr(req.params, f.name) for f in dataclasses.fields(req.params)]
     images = [v for v in values if isinstance(v, InputImage)]
     images += [i for v in values if isinstance(v, tuple) for i in v if isinstance(i, InputImage)]

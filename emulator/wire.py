@@ -1,5 +1,6 @@
 """The HTTP side of a Bedrock request: its path and headers as sent, its body (read once, bounded), and the
-bytes of a 200 response. JSON is decoded in one place only, the validator (`emulator.pipeline`).
+bytes of a 200 response: Nova/Titan's (`success_body`), a Stability V2 model's (`stability_v2_body`) and
+SDXL's (`sdxl_body`). JSON is decoded in one place only, the validator (`emulator.pipeline`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pybase64
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request
 
-from emulator.call import SuccessBody
+from emulator.call import SDXL_SUCCESS, FinishReason, SuccessBody
 from emulator.errors import ValidationException
 from validator import messages
 from validator.types import Pixels
@@ -100,6 +101,37 @@ def success_body(
         body.add(b',"error":' + json.dumps(error).encode())
     body.add(b"}")
     return SuccessBody(b"".join(body.parts), spans, mask_span, previews)
+
+
+def stability_v2_body(
+    seed: int, image: bytes | None, reason: FinishReason | None, preview: Pixels | None = None
+) -> SuccessBody:
+    """A Stability V2 model's 200 body (docs/CONTRACT.md §S3.1, §S3.2), compact: the image's
+    `{"seeds":[n],"finish_reasons":[null],"images":["<b64>"]}` in that key order (D-S5), or, with a finish
+    `reason`, `{"finish_reasons":["<reason>"]}` alone (D-S6). The image's span and `preview` are kept for
+    the journal."""
+    if reason is not None:
+        body = b'{"finish_reasons":[' + json.dumps(reason.value).encode() + b"]}"
+        return SuccessBody(body, seed=seed, finish_reason=reason.value)
+    assert image is not None
+    writer = _BodyWriter(b'{"seeds":[' + str(seed).encode() + b'],"finish_reasons":[null],"images":[')
+    span = writer.string(pybase64.b64encode(image), b"")
+    writer.add(b"]}")
+    previews = (preview,) if preview is not None else ()
+    return SuccessBody(b"".join(writer.parts), (span,), None, previews, seed=seed)
+
+
+def sdxl_body(
+    seed: int, png: bytes, finish: str = SDXL_SUCCESS, preview: Pixels | None = None
+) -> SuccessBody:
+    """SDXL's 200 body (docs/CONTRACT.md §S3.3, D-S7), compact:
+    `{"result":"success","artifacts":[{"seed":n,"base64":"<png b64>","finishReason":"SUCCESS"}]}`;
+    `CONTENT_FILTERED` carries the blurred picture, `ERROR` an empty `base64`."""
+    writer = _BodyWriter(b'{"result":"success","artifacts":[{"seed":' + str(seed).encode() + b",")
+    span = writer.string(pybase64.b64encode(png), b'"base64":')
+    writer.add(b',"finishReason":' + json.dumps(finish).encode() + b"}]}")
+    spans, previews = ((span,), (preview,) if preview is not None else ()) if png else ((), ())
+    return SuccessBody(b"".join(writer.parts), spans, None, previews, seed=seed, finish_reason=finish)
 
 
 class _BodyWriter:

@@ -171,3 +171,11 @@ _CHECKS: Final[Mapping[Kind, _Check]] = MappingProxyType(
         Kind.ARRAY: _array,
     }
 )
+
+
+def walk_object(value: object, f: Field, pointer: str = "#") -> Errors:
+    """Every everit violation of `value` against the object field `f` (used for SDXL, docs/CONTRACT.md §S6.2
+    step 10b)."""
+    out: Errors = []
+    _object(value, f, pointer, out)
+    return out

@@ -17,17 +17,20 @@ from validator._build import build_request, plain_report
 from validator._headers import check_headers
 from validator._parse import normalise_object, parse_body
 from validator._render import schema_message, semantic_message
-from validator._resolve import SERVED_IDS, resolve_model_id
+from validator._resolve import SERVED_IDS, STABILITY_IDS, invocation_error, resolve_model_id
 from validator._schema import check_schema
 from validator._semantic import check_semantic
 from validator._warnings import body_warnings
 from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
 from validator.spec import MODEL_SPECS, ModelSpec
-from validator.types import ModelId
+from validator.stability.models import STABILITY_MODELS, Invocation, StabilityModel
+from validator.stability.validate import validate_stability
+from validator.types import ModelId, ServedModel
 
 __all__ = [
     "check_headers",
+    "invocation_error",
     "is_valid_request",
     "iter_request_errors",
     "resolve_model_id",
@@ -38,10 +41,14 @@ __all__ = [
 _DEFAULT_MODEL = ModelId.NOVA_CANVAS.value
 #: Canonical model id string → its spec, for the common call's shortcut past id resolution.
 _CANONICAL: Final[Mapping[str, ModelSpec]] = MappingProxyType({m.value: s for m, s in MODEL_SPECS.items()})
+#: Canonical ids of the Stability models invocable on demand (docs/CONTRACT.md §S1.2): the same shortcut.
+_ON_DEMAND_STABILITY: Final[Mapping[str, StabilityModel]] = MappingProxyType(
+    {m.value: m for m, info in STABILITY_MODELS.items() if info.invocation is Invocation.ON_DEMAND}
+)
 
 
 def _rejected(
-    model: ModelId | None,
+    model: ServedModel | None,
     message: str,
     errors: tuple[ContractError, ...],
     warnings: tuple[ContractWarning, ...] = (),
@@ -65,14 +72,23 @@ def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
     return normalise_object(body)
 
 
-def validate_body(body: bytes | str | object, model: ModelId | str) -> RequestReport:
+def validate_body(body: bytes | str | object, model: ServedModel | str) -> RequestReport:
     """Steps 9-11 of docs/CONTRACT.md §2.4 for a resolved model: strict parse, schema (all violations),
-    semantic checks."""
+    semantic checks; for a Stability AI model, steps 9-13 of docs/CONTRACT.md §S6.2."""
+    stability = STABILITY_IDS.get(model) if isinstance(model, str) else None
+    if stability is not None:
+        return validate_stability(body, stability)
     spec = _spec(model)
     if spec is None:
         problem = ContractError("protocol", "", "modelId", "not a served model")
         return _rejected(None, INVALID_MODEL_ID, (problem,))
     return _validate(body, spec)
+
+
+def _validate_served(body: object, model: ServedModel) -> RequestReport:
+    if isinstance(model, StabilityModel):
+        return validate_stability(body, model)
+    return _validate(body, MODEL_SPECS[model])
 
 
 def _validate(body: object, spec: ModelSpec) -> RequestReport:
@@ -112,8 +128,9 @@ def _protocol(
     headers: Mapping[str, str] | None,
     strict_content_type: bool,
     aliases: Mapping[str, str] | None,
-) -> tuple[ModelId | None, RequestReport | None, tuple[ContractWarning, ...]]:
-    """Steps 3, 4, 7 and 8: the resolved model, or the rejection; plus header warnings."""
+) -> tuple[ServedModel | None, RequestReport | None, tuple[ContractWarning, ...]]:
+    """Steps 3, 4, 7 and 8: the resolved model, or the rejection; plus header warnings. Step 4 includes the
+    on-demand check of profile-only models (docs/CONTRACT.md §S1.5, R8)."""
     if _body_size(body) > MAX_BODY_BYTES:
         problem = ContractError("protocol", "#", "SEM-BODY-SIZE", BODY_TOO_LARGE)
         return None, _rejected(None, BODY_TOO_LARGE, (problem,)), ()
@@ -121,6 +138,10 @@ def _protocol(
     if model is None:
         problem = ContractError("protocol", "", "modelId", INVALID_MODEL_ID)
         return None, _rejected(None, INVALID_MODEL_ID, (problem,)), ()
+    on_demand = invocation_error(model_id, model)
+    if on_demand is not None:
+        problem = ContractError("protocol", "", "modelId", on_demand.message)
+        return model, _rejected(model, on_demand.message, (problem,)), ()
     if headers is None:
         return model, None, ()
     error, warnings = check_headers(headers, strict_content_type=strict_content_type)
@@ -152,11 +173,14 @@ def validate_request(
         spec = _CANONICAL.get(model_id) if type(model_id) is str else None
         if spec is not None:
             return _validate(body, spec)
+        on_demand = _ON_DEMAND_STABILITY.get(model_id) if type(model_id) is str else None
+        if on_demand is not None:  # a Stability model invoked by its bare id, which R8 cannot concern
+            return validate_stability(body, on_demand)
     model, rejection, header_warnings = _protocol(body, model_id, headers, strict_content_type, aliases)
     if rejection is not None or model is None:
         assert rejection is not None
         return rejection
-    report = _validate(body, MODEL_SPECS[model])
+    report = _validate_served(body, model)
     if not header_warnings:
         return report
     warnings = header_warnings + report.warnings
@@ -189,6 +213,8 @@ def is_valid_request(
     model, rejection, _ = _protocol(body, model_id, headers, strict_content_type, aliases)
     if rejection is not None or model is None:
         return False
+    if isinstance(model, StabilityModel):
+        return validate_stability(body, model).valid
     spec = MODEL_SPECS[model]
     doc, _ = _parse(body)
     if doc is None:

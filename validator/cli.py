@@ -34,11 +34,13 @@ from importlib import metadata
 from typing import Any, TextIO
 
 from validator._render import semantic_message
-from validator.api import resolve_model_id, validate_request
+from validator.api import invocation_error, resolve_model_id, validate_request
 from validator.jsonschema_export import json_schema
 from validator.messages import INVALID_MODEL_ID, MALFORMED, MALFORMED_PREFIX, MALFORMED_SUFFIX
 from validator.report import BedrockError, ContractError, RequestReport
-from validator.types import ModelId, TaskType
+from validator.stability.messages import CONTAINER_CODES, container
+from validator.stability.models import Operation
+from validator.types import InvokeRequest, ModelId, ServedModel, TaskType
 
 __all__ = ["main"]
 
@@ -79,7 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default=ModelId.NOVA_CANVAS.value,
-        help="model id, ARN or inference profile (default: %(default)s)",
+        help="model id, ARN or inference profile (default: %(default)s). Also the Stability AI models of "
+        "docs/CONTRACT.md §S1.2: the generators by bare id (e.g. stability.stable-image-ultra-v1:1, "
+        "stability.sd3-5-large-v1:0, stability.stable-image-core-v1:1), the Image Services by their us. "
+        "inference profile (e.g. us.stability.stable-image-inpaint-v1:0)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("--content-type", help="check this Content-Type header as Bedrock would")
@@ -95,8 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         help="fail (exit 1) on warnings too: inputs Bedrock accepts but that are probably mistakes",
     )
     parser.add_argument("--schema", action="store_true", help="print the JSON Schema and exit")
-    tasks = [t.value for t in TaskType]
-    parser.add_argument("--task", choices=tasks, help="with --schema: print the schema of this task only")
+    tasks = [t.value for t in TaskType] + [o.value for o in Operation]
+    parser.add_argument(
+        "--task",
+        choices=tasks,
+        help="with --schema: print the schema of this task only (a Nova/Titan taskType, or a Stability "
+        "operation such as image-to-image)",
+    )
     return parser
 
 
@@ -107,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = resolve_model_id(args.model)
     if model is None:
         parser.error(f"--model {args.model!r}: {INVALID_MODEL_ID}")
+    on_demand = invocation_error(args.model, model)
+    if on_demand is not None:
+        parser.error(f"--model {args.model!r}: {on_demand.message}")
     if args.schema:
         if args.files:
             parser.error("--schema takes no FILE: it prints the schema instead of checking requests")
@@ -124,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _exit_status(outcomes, args.strict)
 
 
-def _print_schema(parser: argparse.ArgumentParser, model: ModelId, task: str | None) -> int:
+def _print_schema(parser: argparse.ArgumentParser, model: ServedModel, task: str | None) -> int:
     try:
         schema = json_schema(model, task)
     except ValueError as exc:
@@ -179,6 +192,8 @@ def _own_message(error: ContractError) -> str:
         return MALFORMED
     if error.stage == "protocol":
         return error.detail
+    if error.keyword in CONTAINER_CODES:  # a Stability container text (docs/CONTRACT.md §S6.4)
+        return container(error.detail)
     return semantic_message(error)
 
 
@@ -187,7 +202,10 @@ def _label(name: str) -> str:
 
 
 def _task_of(report: RequestReport) -> str | None:
-    return report.request.task_type.value if report.request is not None else None
+    request = report.request
+    if request is None:
+        return None
+    return request.task_type.value if isinstance(request, InvokeRequest) else request.operation.value
 
 
 # --- text output ---
@@ -225,6 +243,11 @@ def _summary(report: RequestReport) -> str:
     request = report.request
     if request is None:  # not reachable for a valid report; keeps the text total
         return report.model.value if report.model is not None else "unknown model"
+    if not isinstance(request, InvokeRequest):
+        return (
+            f"{request.model.value}, {request.operation.value}, 1 image of {request.output_size} "
+            f"({request.output_format.value}), seed {request.seed}"
+        )
     count = request.config.number_of_images
     return (
         f"{request.model.value}, {request.task_type.value}, "

@@ -28,9 +28,11 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from validator.spec import Field, Kind, Limit, ModelSpec, TaskSpec, model_spec
+from validator.stability.jsonschema import stability_json_schema
+from validator.stability.models import Operation, StabilityModel
 from validator.types import ModelId, TaskType
 
-__all__ = ["DIALECT", "json_schema", "schema_id"]
+__all__ = ["DIALECT", "field_schema", "json_schema", "schema_id"]
 
 JsonSchema = dict[str, Any]
 
@@ -68,15 +70,22 @@ def schema_id(model: ModelId, task: TaskType | None = None) -> str:
     return f"urn:nova-canvas-emulator:request:{model.value}{suffix}"
 
 
-def json_schema(model: ModelId | str = ModelId.NOVA_CANVAS, task: TaskType | str | None = None) -> JsonSchema:
+def json_schema(
+    model: ModelId | StabilityModel | str = ModelId.NOVA_CANVAS,
+    task: TaskType | Operation | str | None = None,
+) -> JsonSchema:
     """The draft 2020-12 JSON Schema of request bodies for `model`, for one `task` or for all of them.
 
+    For a Stability AI model (docs/CONTRACT.md §S4) `task` is an `Operation` (e.g. `image-to-image`).
     Raises `ValueError` for an id that is not a canonical served model or a task the model does not serve.
     """
+    stability = StabilityModel._value2member_map_.get(model) if isinstance(model, str) else None
+    if isinstance(stability, StabilityModel):
+        return stability_json_schema(stability, task)
     spec = model_spec(ModelId(model))
     if task is None:
         return _model_schema(spec)
-    task_type = TaskType(task)
+    task_type = TaskType(task)  # an Operation is a str too: one no TaskType has raises ValueError
     task_spec = spec.tasks.get(task_type)
     if task_spec is None:
         raise ValueError(f"{spec.model.value} does not serve taskType {task_type.value}")
@@ -122,6 +131,11 @@ def _task_schema(spec: ModelSpec, task: TaskSpec) -> JsonSchema:
     schema |= _field(task.root)
     schema["properties"]["taskType"] = {"const": task.task_type.value}
     return schema
+
+
+def field_schema(f: Field) -> JsonSchema:
+    """The schema of one spec field (public for the Stability SDXL export)."""
+    return _field(f)
 
 
 def _field(f: Field) -> JsonSchema:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from validator.types import InvokeRequest, ModelId
+from validator.stability.types import StabilityRequest
+from validator.types import InvokeRequest, ServedModel
 
 Stage = Literal["protocol", "schema", "semantic", "response"]
 
@@ -57,11 +58,11 @@ class ContractWarning:
 class RequestReport:
     """The verdict on one request."""
 
-    model: ModelId | None
+    model: ServedModel | None
     error: BedrockError | None
     errors: tuple[ContractError, ...]
     warnings: tuple[ContractWarning, ...]
-    request: InvokeRequest | None
+    request: InvokeRequest | StabilityRequest | None
     #: The body's top-level JSON object exactly as the validator parsed it (integers as `int`, numbers with a
     #: fraction or exponent as `Decimal`), or None when the body did not parse to an object (or was never
     #: parsed: a protocol rejection). Callers use it instead of parsing the body a second time; treat it as

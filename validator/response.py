@@ -1,5 +1,5 @@
 """Check an InvokeModel success body against the request that produced it (docs/CONTRACT.md §2.7, §8.3,
-D10-D12).
+D10-D12; the Stability AI bodies: `validator.stability.response`, docs/CONTRACT.md §S3).
 
 `validate_response(body, request)` returns a `ResponseReport` listing every problem as a
 `ContractError(stage="response", ...)`:
@@ -32,6 +32,8 @@ from PIL import Image
 from validator._parse import normalise_object, parse_body
 from validator.messages import ALL_IMAGES_BLOCKED, SOME_IMAGES_BLOCKED
 from validator.report import ContractError
+from validator.stability.response import check_stability_response
+from validator.stability.types import StabilityRequest
 from validator.types import ImageSize, InvokeRequest, TaskType
 
 __all__ = ["ResponseReport", "validate_response"]
@@ -65,14 +67,19 @@ def _error(pointer: str, keyword: str, detail: str) -> ContractError:
     return ContractError(stage="response", pointer=pointer, keyword=keyword, detail=detail)
 
 
-def validate_response(body: bytes | str | object, request: InvokeRequest) -> ResponseReport:
-    """Check a response body against the typed request it answers."""
+def validate_response(
+    body: bytes | str | object, request: InvokeRequest | StabilityRequest
+) -> ResponseReport:
+    """Check a response body against the typed request it answers (a Stability AI request: docs/CONTRACT.md
+    §S3)."""
     if isinstance(body, bytes | bytearray | memoryview | str):
         doc, reason = parse_body(body)
     else:
         doc, reason = normalise_object(body)
     if doc is None:
         return ResponseReport((_error("#", "json", f"not a JSON object: {reason}"),))
+    if isinstance(request, StabilityRequest):
+        return ResponseReport(tuple(check_stability_response(doc, request)))
     return ResponseReport(tuple(_check(doc, request)))
 
 

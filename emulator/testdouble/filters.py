@@ -9,6 +9,12 @@ contains a trigger word.
 
 Output moderation never raises: it names the image indices to drop, and the pipeline renders `error` from
 that set. Which indices are dropped is deterministic per canonical request and index.
+
+The Stability AI models answer with their own texts, never Nova's or Titan's (docs/CONTRACT.md §S5.3): a
+blocked word in any prompt-like field (`prompt`, `negative_prompt`, `search_prompt`, `select_prompt`,
+SDXL's `text_prompts`) or a blocked input image (`image`, `mask`, `init_image`, `style_image`) is a 200 with
+the finish reason `Filter reason: prompt` / `Filter reason: input image`, except that SDXL refuses blocked
+words with a 400 `invalid_prompts`; output moderation blocks index 0, the model's one image.
 """
 
 from __future__ import annotations
@@ -22,9 +28,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from emulator.call import FinishReason, TypedRequest
 from validator import messages
 from validator.report import BedrockError
+from validator.stability.messages import text as stability_text
+from validator.stability.models import STABILITY_MODELS, Family
+from validator.stability.types import StabilityImage, StabilityRequest
 from validator.types import InputImage, InvokeRequest
+
+#: SDXL's answer to a filtered prompt (docs/CONTRACT.md §S3.3, R6).
+SDXL_INVALID_PROMPTS = stability_text("R6")
 
 OUTPUT_MODES = ("none", "all", "indices", "probability")
 
@@ -42,7 +55,7 @@ class OutputBlock:
         default="none",
         metadata={
             "doc": "Output moderation: `none`, `all`, `indices` or `probability`. Blocked images are dropped "
-            "and the 200 body carries `error`."
+            "and the 200 body carries `error` (a Stability model: `Filter reason: output image`)."
         },
     )
     indices: tuple[int, ...] = field(
@@ -76,8 +89,9 @@ class ContentFilters:
     blocked_words: tuple[str, ...] = field(
         default=(),
         metadata={
-            "doc": "Input moderation: words in `text` or `negativeText` (whole word, any case) that get "
-            "Bedrock's content-filter ValidationException."
+            "doc": "Input moderation: words in `text` or `negativeText`, or in a Stability model's prompts "
+            "(whole word, any case), that get Bedrock's content-filter ValidationException (a Stability "
+            "model: `Filter reason: prompt`)."
         },
     )
     blocked_image_hashes: frozenset[str] = field(
@@ -130,11 +144,13 @@ class ContentFilters:
     def _output_words(self) -> re.Pattern[str] | None:
         return words_pattern(self.output_block.words)
 
-    def moderate(self, request: InvokeRequest) -> BedrockError | None:
+    def moderate(self, request: TypedRequest) -> BedrockError | FinishReason | None:
         """docs/CONTRACT.md §2.4 step 12: the first input-moderation failure, checking text, then images, then
-        mask prompts."""
+        mask prompts; a Stability model's verdict (docs/CONTRACT.md §S6.2 step 14)."""
         if not self._moderating:
             return None  # the common case, kept cheap: this runs on every valid request
+        if isinstance(request, StabilityRequest):
+            return self._moderate_stability(request)
         if self._blocked is not None and any(self._blocked.search(t) for t in prompt_texts(request)):
             text = messages.TITAN_TEXT_BLOCKED if request.model.is_titan else messages.NOVA_TEXT_BLOCKED
             return _validation(text)
@@ -146,7 +162,17 @@ class ContentFilters:
             return _validation(messages.MASK_PROMPT_FAILED)
         return None
 
-    def _image_blocked(self, image: InputImage) -> bool:
+    def _moderate_stability(self, request: StabilityRequest) -> BedrockError | FinishReason | None:
+        """Texts, then input images; SDXL refuses a blocked word with its 400 (docs/CONTRACT.md §S5.3)."""
+        if self._blocked is not None and any(self._blocked.search(t) for t in request.texts):
+            if STABILITY_MODELS[request.model].family is Family.V1:
+                return _validation(SDXL_INVALID_PROMPTS)
+            return FinishReason.PROMPT
+        if any(self._image_blocked(image) for image in request.input_images):
+            return FinishReason.INPUT_IMAGE
+        return None
+
+    def _image_blocked(self, image: InputImage | StabilityImage) -> bool:
         if hashlib.sha256(image.base64.encode("ascii", "replace")).hexdigest() in self.blocked_image_hashes:
             return True
         if self.blocked_image_marker is None:
@@ -157,10 +183,11 @@ class ContentFilters:
             return False
         return self.blocked_image_marker.encode() in raw
 
-    def blocked_indices(self, request: InvokeRequest, seed: int) -> frozenset[int]:
-        """docs/CONTRACT.md §8.3: the indices of `range(numberOfImages)` output moderation drops."""
+    def blocked_indices(self, request: TypedRequest, seed: int) -> frozenset[int]:
+        """docs/CONTRACT.md §8.3: the indices of `range(numberOfImages)` output moderation drops (a Stability
+        model's one image is index 0)."""
         out = self.output_block
-        count = request.config.number_of_images
+        count = 1 if isinstance(request, StabilityRequest) else request.config.number_of_images
         if out.mode == "none" or count == 0:
             return frozenset()
         if self._output_words is not None and not any(
@@ -187,8 +214,11 @@ def words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
 
 
-def prompt_texts(request: InvokeRequest) -> list[str]:
-    """The `text` and `negativeText` of the request's params (absent ones skipped)."""
+def prompt_texts(request: TypedRequest) -> list[str]:
+    """The `text` and `negativeText` of the request's params (absent ones skipped); every prompt-like text
+    of a Stability request."""
+    if isinstance(request, StabilityRequest):
+        return list(request.texts)
     params = request.params
     texts = [getattr(params, "text", None), getattr(params, "negative_text", None)]
     return [t for t in texts if isinstance(t, str)]
@@ -216,13 +246,15 @@ def input_images(value: object) -> Iterator[InputImage]:
             yield from input_images(getattr(value, f.name))
 
 
-def canonical_digest(request: InvokeRequest) -> bytes:
+def canonical_digest(request: TypedRequest) -> bytes:
     """A digest of the canonical request without `numberOfImages`, so index i's fate does not depend on it.
 
     The typed request already has defaults applied, ignored fields reset and the canonical model id
     (docs/CONTRACT.md §8.2); images are represented by their base64 text (pixels are excluded from the
     dataclass repr).
     """
+    if isinstance(request, StabilityRequest):
+        return hashlib.sha256(repr(request).encode()).digest()
     config = dataclasses.replace(request.config, number_of_images=1)
     return hashlib.sha256(repr(dataclasses.replace(request, config=config)).encode()).digest()
 

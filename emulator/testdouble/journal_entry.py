@@ -35,10 +35,27 @@ from flask import Response
 from emulator.call import Call, SuccessBody
 from emulator.ui import thumbs
 from validator import messages
+from validator.stability.models import STABILITY_MODELS
+from validator.stability.types import StabilityImage, StabilityRequest
 from validator.types import InputImage
 
-# Body keys whose string values (or list items) are base64 images (docs/CONTRACT.md §3.3 and §2.7).
-IMAGE_KEYS = frozenset({"image", "images", "maskImage", "conditionImage", "referenceImage", "sourceImage"})
+DecodedImage = InputImage | StabilityImage
+
+# Body keys whose string values (or list items) are base64 images (docs/CONTRACT.md §3.3 and §2.7; a
+# Stability model's `image`, `mask`, `init_image`, `style_image`, docs/CONTRACT.md §S4).
+IMAGE_KEYS = frozenset(
+    {
+        "image",
+        "images",
+        "maskImage",
+        "conditionImage",
+        "referenceImage",
+        "sourceImage",
+        "mask",
+        "init_image",
+        "style_image",
+    }
+)
 RECORDED_HEADERS = (
     "content-type",
     "accept",
@@ -108,12 +125,12 @@ def thumbnail_of_png(view: memoryview) -> str | None:
         return None
 
 
-def accepted_images(request: object) -> dict[str, InputImage]:
+def accepted_images(request: object) -> dict[str, DecodedImage]:
     """Every input image of a typed request the validator accepted, by its base64 text."""
-    found: dict[str, InputImage] = {}
+    found: dict[str, DecodedImage] = {}
 
     def walk(node: object) -> None:
-        if isinstance(node, InputImage):
+        if isinstance(node, InputImage | StabilityImage):
             found[node.base64] = node
         elif dataclasses.is_dataclass(node) and not isinstance(node, type):
             for item in dataclasses.fields(node):
@@ -140,7 +157,7 @@ def bounded(
     value: object,
     cap: int,
     key: str | None = None,
-    images: Mapping[str, InputImage] | None = None,
+    images: Mapping[str, DecodedImage] | None = None,
     budget: _Budget | None = None,
 ) -> object:
     """A JSON-ready copy of a request body with image strings replaced by `image_ref` (with a thumbnail when
@@ -304,7 +321,9 @@ def response_view(call: Call, response: Response, summaries: ResponseSummaries) 
     if response.status_code == 200 and not response.is_streamed:
         view["images"] = call.images_returned
         view["blocked"] = call.images_blocked
-        if call.images_blocked:
+        if isinstance(call.request, StabilityRequest):
+            view["stability"] = stability_view(call.request, call.success)
+        elif call.images_blocked:
             view["error"] = (
                 messages.SOME_IMAGES_BLOCKED if call.images_returned else messages.ALL_IMAGES_BLOCKED
             )
@@ -317,6 +336,21 @@ def response_view(call: Call, response: Response, summaries: ResponseSummaries) 
     elif not response.is_streamed and response.content_length is not None and response.content_length < 4096:
         view["message"] = _message_of(response.get_data())
     return view
+
+
+def stability_view(request: StabilityRequest, success: SuccessBody | None) -> dict[str, object]:
+    """A Stability call's facts (docs/CONTRACT.md §S3): the seed used (and sent), the finish reason as
+    answered (`null`: a V2 image; SDXL's `finishReason`), and the output format and size."""
+    size = request.output_size
+    return {
+        "family": STABILITY_MODELS[request.model].family.value,
+        "operation": request.operation.value,
+        "seeds": [request.seed],
+        "seed_sent": request.seed_sent,
+        "finish_reason": success.finish_reason if success is not None else None,
+        "output_format": request.output_format.value,
+        "output_size": f"{size.width}x{size.height}",
+    }
 
 
 def _message_of(body: bytes) -> str | None:
@@ -332,7 +366,7 @@ def build_entry(
 ) -> tuple[dict[str, object], dict[str, object]]:
     """The indexed columns and the full entry of one call."""
     view = response_view(call, response, summaries)
-    task = call.task_type.value if call.task_type is not None else None
+    task = call.task
     model = call.model.value if call.model is not None else None
     entry: dict[str, object] = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),

@@ -2,9 +2,11 @@
 `emulator.ui.JournalReader`.
 
 A journal entry keeps the decoded request (`request.json`, images as `{"$image": ...}` references) and a
-summary of the response (`response.image_data`, `response.mask_image`, `response.message`). The page shows
-the response the client received, so the adapter rebuilds its Bedrock shape: `{"images": [...],
-"maskImage": ..., "error": ...}` for a 200 and `{"message": ...}` for an error.
+summary of the response (`response.image_data`, `response.mask_image`, `response.message`, and for a
+Stability model `response.stability`). The page shows the response the client received, so the adapter
+rebuilds its Bedrock shape: `{"images": [...], "maskImage": ..., "error": ...}` for a 200 (a Stability V2
+model's `{"seeds", "finish_reasons", "images"}`, SDXL's `{"result", "artifacts"}`) and `{"message": ...}` for
+an error.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def to_record(entry: Mapping[str, Any]) -> Record:
         error_type=response.get("error_type"),
         error_message=response.get("message") or response.get("error"),
         errors=tuple(_contract_error(e) for e in validation.get("errors") or ()),
-        warnings=tuple(_warning(w) for w in validation.get("warnings") or ()),
+        warnings=tuple(_warning(w) for w in validation.get("warnings") or ()) + _finish(response),
         request=request.get("json"),
         response=bedrock_response(response),
         facts=facts(entry),
@@ -90,12 +92,29 @@ def bedrock_response(view: Mapping[str, Any]) -> dict[str, object]:
     """The body the client received, rebuilt from the journal's response summary (images as references)."""
     if view.get("status") != 200:
         return {"message": view.get("message")} if view.get("message") is not None else {}
+    if isinstance(view.get("stability"), Mapping):
+        return stability_response(view["stability"], list(view.get("image_data") or []))
     body: dict[str, object] = {"images": list(view.get("image_data") or [])}
     if "mask_image" in view:
         body["maskImage"] = view["mask_image"]
     if view.get("error"):
         body["error"] = view["error"]
     return body
+
+
+def stability_response(facts: Mapping[str, Any], images: list[object]) -> dict[str, object]:
+    """A Stability model's 200 body (docs/CONTRACT.md §S3) from the journal's facts and image references."""
+    reason, seeds = facts.get("finish_reason"), facts.get("seeds") or []
+    if facts.get("family") == "v1":
+        artifact = {
+            "seed": seeds[0] if seeds else None,
+            "base64": images[0] if images else "",
+            "finishReason": reason,
+        }
+        return {"result": "success", "artifacts": [artifact]}
+    if reason is not None:
+        return {"finish_reasons": [reason]}
+    return {"seeds": list(seeds), "finish_reasons": [None], "images": images}
 
 
 def facts(entry: Mapping[str, Any]) -> dict[str, str]:
@@ -110,12 +129,37 @@ def facts(entry: Mapping[str, Any]) -> dict[str, str]:
         "Body preview": request.get("preview"),
         "Images returned": response.get("images"),
         "Images blocked": response.get("blocked") or None,
+        **stability_facts(response.get("stability")),
         "Response cache hit": entry.get("cache_hit") or None,
         "Rules fired": _compact(entry.get("rules")) if entry.get("rules") else None,
         "Fault": _compact(entry.get("fault")),
         "Headers": "\n".join(f"{k}: {v}" for k, v in _mapping(entry.get("headers")).items()) or None,
     }
     return {name: str(value) for name, value in found.items() if value is not None}
+
+
+def _finish(response: Mapping[str, Any]) -> tuple[str, ...]:
+    """A Stability 200 without its picture, or with a filtered one, says so on the row (docs/CONTRACT.md
+    §S3)."""
+    facts = _mapping(response.get("stability"))
+    reason = facts.get("finish_reason")
+    return (f"finish reason: {reason}",) if reason not in (None, "SUCCESS") else ()
+
+
+def stability_facts(value: object) -> dict[str, object]:
+    """A Stability call's lines: operation, seed, finish reason, output format and size."""
+    if not isinstance(value, Mapping):
+        return {}
+    seeds = value.get("seeds") or []
+    sent = value.get("seed_sent")
+    seed = f"{seeds[0]} (sent {sent})" if seeds and sent != seeds[0] else (seeds[0] if seeds else None)
+    return {
+        "Operation (Stability)": value.get("operation"),
+        "Seed": seed,
+        "Finish reason": value.get("finish_reason")
+        or ("null (success)" if value.get("family") == "v2" else None),
+        "Output": f"{value.get('output_format')}, {value.get('output_size')}",
+    }
 
 
 def _contract_error(error: object) -> str:

@@ -1,5 +1,8 @@
 """Model lifecycle simulation (docs/CONTRACT.md §8.5, D17): off by default, every model `active`.
 
+Every served model has a state, the Stability AI ids included (docs/CONTRACT.md §S1.3); a retired Stability id
+that the settings do not serve answers end of life whatever its state here (`emulator.pipeline`).
+
 `legacy` and `eol` make every operation on the model answer 404 ResourceNotFoundException with the real texts
 of docs/CONTRACT.md §7.2, at docs/CONTRACT.md §2.4 step 5 (after model resolution, before operation support
 and body checks).
@@ -9,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from emulator.config import SERVED_MODEL_IDS, SERVED_MODEL_IDS_IN_ORDER
 from validator import messages
 from validator.report import BedrockError
-from validator.types import ModelId
+from validator.types import ServedModel
 
 ACTIVE = "active"
 STATES = {
@@ -25,7 +29,7 @@ def parse_lifecycle(value: object) -> dict[str, str]:
     """A `{model id: state}` mapping; unknown models or states raise ValueError. `active` is dropped."""
     if not isinstance(value, Mapping):
         raise ValueError("lifecycle must map model ids to active, legacy or eol")
-    served = {model.value for model in ModelId}
+    served = SERVED_MODEL_IDS
     result: dict[str, str] = {}
     for model, state in value.items():
         if str(model) not in served:
@@ -39,10 +43,10 @@ def parse_lifecycle(value: object) -> dict[str, str]:
 
 def full_view(lifecycle: Mapping[str, str]) -> dict[str, str]:
     """Every served model with its state (the control API's view)."""
-    return {model.value: lifecycle.get(model.value, ACTIVE) for model in ModelId}
+    return {model: lifecycle.get(model, ACTIVE) for model in SERVED_MODEL_IDS_IN_ORDER}
 
 
-def check(lifecycle: Mapping[str, str], model: ModelId | None) -> BedrockError | None:
+def check(lifecycle: Mapping[str, str], model: ServedModel | None) -> BedrockError | None:
     """The step-5 error for `model`, or None when it is active."""
     if model is None:
         return None

@@ -13,15 +13,19 @@ A rule, as JSON (every key but `action`/`sequence` is optional):
 Actions: `{"error": <any docs/CONTRACT.md §2.9 exception>, "message": ...}`; `{"latency_ms": 250}` or
 `{"latency_ms": [100, 400]}` (random within bounds, seeded; may be added to any other action);
 `{"stall_s": 90}` (sleep past the client's read timeout, then answer normally);
-`{"fault": "reset" | "empty" | "truncate" | "invalid_json"}`; and `"ok"` (do nothing). A string is
-shorthand: an exception name, `ok`, `stall` or a fault name.
+`{"fault": "reset" | "empty" | "truncate" | "invalid_json"}`; `{"fault": "inference_error"}` (a Stability
+model fails at generation: a valid request gets the 200 `{"finish_reasons":["Inference error"]}`, SDXL an
+artifact with `finishReason: ERROR`, docs/CONTRACT.md §S5.3; other models answer normally); and `"ok"` (do
+nothing). A string is shorthand: an exception name, `ok`, `stall` or a fault name.
 
 Firing: every match (default), the first `times` matches, with `probability` (seeded), or one `sequence`
 step per match (after the last step the rule stays quiet). `count: call` keeps those counters per SDK call
 (`amz-sdk-invocation-id`) instead of per attempt, so "fail twice, then succeed" holds for every call.
 
 Matchers on `task` or `prompt` look at the body, so they are evaluated after JSON parsing (docs/CONTRACT.md
-§2.4) and never fire for a malformed body; all others are evaluated before the body is parsed.
+§2.4) and never fire for a malformed body; all others are evaluated before the body is parsed. `model` takes
+every served id, the Stability AI ones included; `prompt` reads a Stability body's `prompt` (SDXL: its first
+`text_prompts` text); `task` names Nova/Titan task types only (a Stability body has none).
 """
 
 from __future__ import annotations
@@ -32,14 +36,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from emulator.call import INFERENCE_ERROR_FAULT
+from emulator.config import SERVED_MODEL_IDS
 from validator import messages
 from validator.report import BedrockError
-from validator.types import ModelId, TaskType
+from validator.types import TaskType
 
 ERROR = "error"
 OK = "ok"
 STALL = "stall"
 CONNECTION_FAULTS = ("reset", "empty", "truncate", "invalid_json")
+INFERENCE_ERROR = INFERENCE_ERROR_FAULT  # a model failure, answered by the pipeline (emulator.pipeline)
+FAULTS = (*CONNECTION_FAULTS, INFERENCE_ERROR)
 OPERATIONS = ("invoke", "invoke-with-response-stream", "converse", "converse-stream")
 DEFAULT_STALL_S = 65.0  # just past botocore's default read_timeout of 60 s
 MAX_DELAY_S = 86_400  # a day is "never" for a test; far larger delays overflow time.sleep (a 500)
@@ -122,8 +130,8 @@ class Action:
 
     @property
     def terminal(self) -> bool:
-        """An error or connection fault ends rule evaluation for the request."""
-        return self.kind == ERROR or self.kind in CONNECTION_FAULTS
+        """An error or a fault ends rule evaluation for the request."""
+        return self.kind == ERROR or self.kind in FAULTS
 
     def error(self) -> BedrockError | None:
         """The Bedrock error this action answers with, with the real default text unless overridden."""
@@ -149,7 +157,7 @@ class Action:
             data["error"] = self.exception
             if self.message is not None:
                 data["message"] = self.message
-        elif self.kind in CONNECTION_FAULTS:
+        elif self.kind in FAULTS:
             data["fault"] = self.kind
         elif self.kind == STALL:
             data["stall_s"] = self.stall_s
@@ -260,7 +268,7 @@ def parse_match(data: object) -> Match:
         raise RuleError("match must be a JSON object")
     _no_unknown(data, _MATCH_KEYS, "match")
     models = _names(data.get("model"), "model")
-    served = {m.value for m in ModelId}
+    served = SERVED_MODEL_IDS
     if any(m not in served for m in models):
         raise RuleError(f"match.model must be canonical model ids: {', '.join(sorted(served))}")
     operations = _names(data.get("operation"), "operation")
@@ -308,9 +316,9 @@ def _action_from_name(name: str) -> Action:
         return Action(OK)
     if name == STALL:
         return Action(STALL, stall_s=DEFAULT_STALL_S)
-    if name in CONNECTION_FAULTS:
+    if name in FAULTS:
         return Action(name)
-    known = ", ".join([*messages.EXCEPTION_STATUS, OK, STALL, *CONNECTION_FAULTS])
+    known = ", ".join([*messages.EXCEPTION_STATUS, OK, STALL, *FAULTS])
     raise RuleError(f"unknown action {name!r}; expected one of {known}")
 
 

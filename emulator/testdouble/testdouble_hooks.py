@@ -17,14 +17,13 @@ from collections.abc import Callable, Mapping
 
 from flask import Response
 
-from emulator.call import Call
+from emulator.call import Call, FinishReason, TypedRequest
 from emulator.testdouble import faults, lifecycle
 from emulator.testdouble.config import TestDoubleConfig
 from emulator.testdouble.journal_entry import ResponseSummaries, build_entry
 from emulator.testdouble.rules import ERROR, Facts, Rule
 from emulator.testdouble.store import Snapshot, Store
 from validator.report import BedrockError
-from validator.types import InvokeRequest
 
 logger = logging.getLogger("nova_canvas_emulator")
 
@@ -80,11 +79,11 @@ class TestDoubleHooks:
         facts = self._facts(call, task=task if isinstance(task, str) else None, prompt=_prompt(body))
         return self._run_rules(call, rules, facts)
 
-    def moderate_input(self, call: Call, request: InvokeRequest) -> BedrockError | None:
+    def moderate_input(self, call: Call, request: TypedRequest) -> BedrockError | FinishReason | None:
         """Input moderation: blocked words, blocked images, mask-prompt failures."""
         return self._snapshot(call).filters.moderate(request)
 
-    def blocked_images(self, call: Call, request: InvokeRequest) -> frozenset[int]:
+    def blocked_images(self, call: Call, request: TypedRequest) -> frozenset[int]:
         """The image indices output moderation drops (docs/CONTRACT.md §8.3)."""
         return self._snapshot(call).filters.blocked_indices(request, self._config.seed)
 
@@ -137,7 +136,15 @@ class TestDoubleHooks:
 
 
 def _prompt(body: Mapping[str, object]) -> str | None:
-    """The `text` of the task's params object (the first params object carrying one)."""
+    """The `text` of the task's params object (the first params object carrying one); a Stability body's
+    `prompt`, or SDXL's first `text_prompts` text."""
+    prompt = body.get("prompt")
+    if isinstance(prompt, str):
+        return prompt
+    prompts = body.get("text_prompts")
+    if isinstance(prompts, list) and prompts and isinstance(prompts[0], Mapping):
+        text = prompts[0].get("text")
+        return text if isinstance(text, str) else None
     for value in body.values():
         if isinstance(value, Mapping):
             text = value.get("text")

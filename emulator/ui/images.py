@@ -4,6 +4,10 @@ Pure functions over decoded JSON (no Flask, no Pillow). An image slot is one pic
 thumbnail: an input image, a mask (drawn over the image it masks) or an output image. Mask colours follow
 docs/CONTRACT.md §6: black is edited for INPAINTING and for VIRTUAL_TRY_ON's `imageBasedMask`, white is edited
 for OUTPAINTING; a mask in a response always marks the edited area in black (docs/CONTRACT.md §2.7).
+
+A Stability AI body (no `taskType`) keeps its pictures at the top level: `image`, `init_image`, `style_image`
+and a `mask` whose white is edited (docs/CONTRACT.md §S4.5); its outputs are `images[*]` (V2) or
+`artifacts[*].base64` (SDXL).
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ _MASKS: dict[str, tuple[tuple[Path, Path, bool], ...]] = {
         (("virtualTryOnParams", "imageBasedMask", "maskImage"), ("virtualTryOnParams", "sourceImage"), False),
     ),
 }
+# A Stability body's pictures, whatever the model (docs/CONTRACT.md §S4): inputs, and the mask over `image`.
+_STABILITY_INPUTS: tuple[Path, ...] = (("image",), ("init_image",), ("style_image",))
+_STABILITY_MASKS: tuple[tuple[Path, Path, bool], ...] = ((("mask",), ("image",), True),)
 # The image a response's `maskImage` belongs to (docs/CONTRACT.md §2.7: VTO and Titan INPAINTING/OUTPAINTING
 # with returnMask).
 _RESPONSE_MASK_BASE: dict[str, Path] = {
@@ -110,9 +117,11 @@ def task_of(request: object) -> str | None:
 
 def request_slots(request: object) -> list[ImageSlot]:
     """Input images then masks present in a decoded request body, in table order."""
-    task = task_of(request) or ""
-    slots = [ImageSlot(Kind.INPUT, p) for pattern in _INPUTS.get(task, ()) for p in _expand(request, pattern)]
-    for mask, base, white in _MASKS.get(task, ()):
+    task = task_of(request)
+    inputs = _INPUTS.get(task, ()) if task is not None else _STABILITY_INPUTS
+    masks = _MASKS.get(task, ()) if task is not None else _STABILITY_MASKS
+    slots = [ImageSlot(Kind.INPUT, p) for pattern in inputs for p in _expand(request, pattern)]
+    for mask, base, white in masks:
         if lookup(request, mask) is not None:
             slots.append(ImageSlot(Kind.MASK, ("request",) + mask, ("request",) + base, white))
     return [s if s.kind is Kind.MASK else ImageSlot(s.kind, ("request",) + s.path) for s in slots]
@@ -122,6 +131,9 @@ def response_slots(request: object, response: object) -> list[ImageSlot]:
     """Output images, then the returned mask drawn over the request's image (black = edited, docs/CONTRACT.md
     §2.7)."""
     slots = [ImageSlot(Kind.OUTPUT, ("response",) + p) for p in _expand(response, ("images", "*"))]
+    for path in _expand(response, ("artifacts", "*")):
+        if lookup(response, (*path, "base64")) not in (None, ""):  # SDXL's ERROR artifact has no picture
+            slots.append(ImageSlot(Kind.OUTPUT, ("response", *path, "base64")))
     if lookup(response, ("maskImage",)) is not None:
         base = _RESPONSE_MASK_BASE.get(task_of(request) or "")
         slots.append(ImageSlot(Kind.MASK, ("response", "maskImage"), ("request",) + base if base else None))

@@ -39,7 +39,7 @@ def decode_image(data: object) -> Image.Image:
         raise ThumbnailError("no image kept")
     try:
         raw = base64.b64decode(text, validate=False)
-        image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"])
+        image = Image.open(io.BytesIO(raw), formats=["PNG", "JPEG", "WEBP"])
         if image.width * image.height > MAX_PIXELS:
             raise ThumbnailError("image too large to preview")
         if image.format == "JPEG" and jpeg_scan_count(raw) > MAX_JPEG_SCANS:

@@ -20,6 +20,7 @@ from emulator.cache import LRUCache
 from emulator.ui import present, thumbs
 from emulator.ui.images import Kind, all_slots
 from emulator.ui.source import JournalFilters, JournalReader, Record
+from validator.stability.models import Operation, StabilityModel
 from validator.types import ModelId, TaskType
 
 UI_KEY = "nova_canvas_ui"
@@ -80,8 +81,8 @@ def meta() -> Response:
     """Filter choices and how to send the token."""
     return _json(
         {
-            "models": [m.value for m in ModelId],
-            "tasks": [t.value for t in TaskType],
+            "models": [m.value for m in (*ModelId, *StabilityModel)],
+            "tasks": [t.value for t in TaskType] + [o.value for o in Operation],
             "statuses": list(STATUS_CHOICES),
             "page_size_max": MAX_LIMIT,
         }

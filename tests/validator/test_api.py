@@ -21,6 +21,7 @@ from validator.messages import BODY_TOO_LARGE, INVALID_CONTENT_TYPE, INVALID_MOD
 from validator.types import (
     ControlMode,
     ImageVariationParams,
+    InvokeRequest,
     MaskShape,
     MergeStyle,
     OuterLayerStyle,
@@ -45,7 +46,7 @@ def _all_fields_set(obj: object) -> None:
 @pytest.mark.parametrize(("model", "cfg", "seed"), [(NOVA, 6.5, 12), (T1, 8.0, 42), (T2, 8.0, 42)])
 def test_config_defaults(model: str, cfg: float, seed: int) -> None:
     request = validate_request(TEXT, model).request
-    assert request is not None
+    assert isinstance(request, InvokeRequest)
     _all_fields_set(request)
     c = request.config
     assert (c.width, c.height, c.quality, c.cfg_scale, c.number_of_images, c.seed) == (
@@ -62,14 +63,14 @@ def test_config_defaults(model: str, cfg: float, seed: int) -> None:
 
 def test_control_defaults_only_with_condition_image(b64: Callable[[str], str]) -> None:
     plain = validate_request(TEXT).request
-    assert plain is not None and isinstance(plain.params, TextToImageParams)
+    assert isinstance(plain, InvokeRequest) and isinstance(plain.params, TextToImageParams)
     assert plain.params.control_mode is None and plain.params.control_strength is None
     body = {
         "taskType": "TEXT_IMAGE",
         "textToImageParams": {"text": "x", "conditionImage": b64("condition_512x512.png")},
     }
     request = validate_request(body).request
-    assert request is not None and isinstance(request.params, TextToImageParams)
+    assert isinstance(request, InvokeRequest) and isinstance(request.params, TextToImageParams)
     assert request.params.control_mode is ControlMode.CANNY_EDGE and request.params.control_strength == 0.7
 
 
@@ -89,7 +90,7 @@ def test_sent_values_are_typed(b64: Callable[[str], str]) -> None:
         },
     }
     request = validate_request(json.dumps(body)).request
-    assert request is not None and isinstance(request.params, ImageVariationParams)
+    assert isinstance(request, InvokeRequest) and isinstance(request.params, ImageVariationParams)
     assert request.params.similarity_strength == 0.25 and len(request.params.images) == 2
     assert request.config.cfg_scale == 9.0 and isinstance(request.config.cfg_scale, float)
     assert request.config.quality is Quality.PREMIUM and str(request.output_size) == "1280x720"
@@ -106,7 +107,7 @@ def test_outpainting_and_titan_return_mask(b64: Callable[[str], str]) -> None:
         },
     }
     request = validate_request(body, T2).request
-    assert request is not None and isinstance(request.params, OutPaintingParams)
+    assert isinstance(request, InvokeRequest) and isinstance(request.params, OutPaintingParams)
     assert request.params.out_painting_mode is OutPaintingMode.DEFAULT and request.returns_mask
 
 
@@ -122,7 +123,7 @@ def test_vto_defaults(b64: Callable[[str], str]) -> None:
         },
     }
     request = validate_request(body).request
-    assert request is not None and isinstance(request.params, VirtualTryOnParams)
+    assert isinstance(request, InvokeRequest) and isinstance(request.params, VirtualTryOnParams)
     _all_fields_set(request)
     garment = request.params.garment_based_mask
     assert garment is not None and garment.mask_shape is MaskShape.DEFAULT
@@ -135,7 +136,7 @@ def test_vto_defaults(b64: Callable[[str], str]) -> None:
     }
     del body["virtualTryOnParams"]["garmentBasedMask"]
     request = validate_request(body).request
-    assert request is not None and isinstance(request.params, VirtualTryOnParams)
+    assert isinstance(request, InvokeRequest) and isinstance(request.params, VirtualTryOnParams)
     assert request.params.prompt_based_mask is not None
     assert request.params.prompt_based_mask.mask_shape is MaskShape.BOUNDING_BOX and request.returns_mask
 

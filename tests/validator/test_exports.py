@@ -17,6 +17,7 @@ def test_all_is_sorted_and_matches_public_names() -> None:
         "jsonschema_export",
         "cli",
         "strategies",
+        "stability",
     }
     assert sorted(validator.__all__) == validator.__all__
     assert set(validator.__all__) == public - modules

@@ -16,7 +16,7 @@ from PIL import Image
 from validator import validate_request
 from validator._images import check_image, decode_base64, jpeg_header, png_header, sniff
 from validator.spec import MODEL_SPECS
-from validator.types import InPaintingParams, ModelId
+from validator.types import InPaintingParams, InvokeRequest, ModelId
 
 NOVA_SPEC = MODEL_SPECS[ModelId.NOVA_CANVAS]
 TITAN_SPEC = MODEL_SPECS[ModelId.TITAN_V2]
@@ -201,7 +201,7 @@ def test_valid_inpainting_request_carries_decoded_images(b64: Callable[[str], st
         "inPaintingParams": {"image": b64("rgb_1280x720.png"), "maskImage": b64("mask_1280x720.png")},
     }
     report = validate_request(body)
-    assert report.request is not None
+    assert isinstance(report.request, InvokeRequest)
     params = report.request.params
     assert isinstance(params, InPaintingParams) and params.mask_image is not None
     assert params.image.pixels.shape == (720, 1280, 3)

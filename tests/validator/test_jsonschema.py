@@ -117,7 +117,7 @@ def test_unserved_task_is_refused() -> None:
 @pytest.mark.parametrize("case", _body_cases(valid=True))
 def test_valid_case_validates(case: FixtureCase) -> None:
     model = resolve_model_id(case.model, case.aliases or {})
-    assert model is not None
+    assert isinstance(model, ModelId)
     errors = [e.message for e in _VALIDATORS[model].iter_errors(_load(case))]
     assert errors == []
 
@@ -125,7 +125,7 @@ def test_valid_case_validates(case: FixtureCase) -> None:
 @pytest.mark.parametrize("case", _body_cases(valid=False))
 def test_schema_stage_failure_is_rejected(case: FixtureCase) -> None:
     model = resolve_model_id(case.model, case.aliases or {})
-    assert model is not None
+    assert isinstance(model, ModelId)
     assert not _VALIDATORS[model].is_valid(_load(case))
 
 

@@ -23,7 +23,7 @@ def png(mode: str, size: tuple[int, int], colour: Any = 0, **options: Any) -> st
 
 def request(body: dict[str, Any], model: str = "amazon.nova-canvas-v1:0") -> InvokeRequest:
     report = validate_request(body, model)
-    assert report.request is not None, report.error
+    assert isinstance(report.request, InvokeRequest), report.error
     return report.request
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from validator import ModelId, TaskType, is_valid_request, validate_request
 from validator.jsonschema_export import json_schema
+from validator.types import InvokeRequest
 
 NOVA, T1, T2 = (m.value for m in ModelId)
 
@@ -26,7 +27,9 @@ def _text_image(seed: int) -> dict[str, Any]:
 def test_nova_seed_above_the_legacy_cap_is_accepted_with_a_warning(seed: int) -> None:
     for body in (_text_image(seed), repr(_text_image(seed)).replace("'", '"').encode()):
         report = validate_request(body, NOVA)
-        assert report.valid and report.request is not None and report.request.config.seed == seed
+        assert (
+            report.valid and isinstance(report.request, InvokeRequest) and report.request.config.seed == seed
+        )
         assert [(w.code, w.pointer, w.message) for w in report.warnings] == [
             (
                 "W-SEED-LEGACY",
@@ -107,7 +110,7 @@ def test_titan_editing_tasks_check_the_effective_pair(
 def test_titan_editing_tasks_ignore_a_listed_pair(model: str, task: str, b64: Callable[[str], str]) -> None:
     report = validate_request(_editing(task, b64("rgb_512x512.png"), {"width": 1152, "height": 640}), model)
     assert report.valid and [w.code for w in report.warnings] == ["W-DIM-IGNORED", "W-DIM-IGNORED"]
-    assert report.request is not None and str(report.request.output_size) == "512x512"
+    assert isinstance(report.request, InvokeRequest) and str(report.request.output_size) == "512x512"
 
 
 def test_nova_editing_tasks_still_ignore_any_pair(b64: Callable[[str], str]) -> None:

@@ -84,7 +84,7 @@ def test_valid_requests_validate_with_defaults(model: ModelId, task: TaskType) -
     def check(body: Body) -> None:
         report = validate_request(body, model.value)
         assert report.error is None, report.error
-        assert report.request is not None and report.request.task_type is task
+        assert isinstance(report.request, InvokeRequest) and report.request.task_type is task
         assert validate_request(json.dumps(body).encode(), model.value).valid
         _config_defaults(body, report.request, model)
         _param_defaults(body, report.request, model)

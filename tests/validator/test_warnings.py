@@ -12,6 +12,7 @@ import pytest
 
 from validator import validate_request
 from validator._warnings import _NEGATION as NEGATION, may_negate
+from validator.types import InvokeRequest
 
 NOVA, T1 = "amazon.nova-canvas-v1:0", "amazon.titan-image-generator-v1"
 
@@ -34,7 +35,7 @@ def test_dim_ignored_names_the_input_size(b64: Callable[[str], str]) -> None:
         ("W-DIM-IGNORED", "#/imageGenerationConfig/height"),
     ]
     assert report.warnings[0].message.endswith("the output keeps the input image size 1280x720")
-    assert report.request is not None and str(report.request.output_size) == "1280x720"
+    assert isinstance(report.request, InvokeRequest) and str(report.request.output_size) == "1280x720"
     assert (report.request.config.width, report.request.config.height) == (1024, 1024)
 
 
@@ -113,7 +114,7 @@ def test_config_ignored_on_background_removal(b64: Callable[[str], str]) -> None
     }
     report = validate_request(body)
     assert [(w.code, w.pointer) for w in report.warnings] == [("W-CONFIG-IGNORED", "#/imageGenerationConfig")]
-    assert report.request is not None
+    assert isinstance(report.request, InvokeRequest)
     assert report.request.config.number_of_images == 1 and report.request.config.seed == 12
     assert str(report.request.output_size) == "512x512"
 

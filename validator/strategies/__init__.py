@@ -9,6 +9,9 @@ Hypothesis is an optional extra: `pip install 'nova-canvas-emulator[strategies]'
   empty or too long string, a bad colour, a wrong item count, an illegal output size, a broken image or
   mask, a cross-field rule broken) and `error` is the `BedrockError` Bedrock answers with.
 
+* `valid_stability_requests(model)` / `invalid_stability_requests(model)`: the same for the Stability AI
+  models (docs/CONTRACT.md §S4, §S6).
+
 `task=None` draws any task the model serves. Bodies are plain JSON-ready dicts (numbers are `int` or
 `float`); pass them to `validate_request` as they are, or `json.dumps` them first.
 
@@ -32,6 +35,14 @@ except ImportError as exc:
 from validator.strategies._common import Body
 from validator.strategies._images import encoded_image
 from validator.strategies._invalid import invalid_requests
+from validator.strategies._stability import invalid_stability_requests, valid_stability_requests
 from validator.strategies._valid import valid_requests
 
-__all__ = ["Body", "encoded_image", "invalid_requests", "valid_requests"]
+__all__ = [
+    "Body",
+    "encoded_image",
+    "invalid_requests",
+    "invalid_stability_requests",
+    "valid_requests",
+    "valid_stability_requests",
+]
