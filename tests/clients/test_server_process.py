@@ -13,7 +13,18 @@ import httpx
 
 from tests.support.bodies import NOVA, TITAN_V2, text_image
 from tests.support.server import READY_MARK, server_command, start_server, subprocess_env
+from validator.stability.models import StabilityModel
 from validator.types import ModelId
+
+#: Nova, Titan and the active Stability AI models; the historic ones only with `historic_models` on.
+HISTORIC = {
+    StabilityModel.ULTRA_V1_0,
+    StabilityModel.CORE_V1_0,
+    StabilityModel.SD3_LARGE,
+    StabilityModel.SDXL,
+    StabilityModel.SDXL_V0,
+}
+SERVED_BY_DEFAULT = [m.value for m in ModelId] + [m.value for m in StabilityModel if m not in HISTORIC]
 
 
 def test_ready_line_and_health(emulator: Any) -> None:
@@ -21,7 +32,7 @@ def test_ready_line_and_health(emulator: Any) -> None:
     response = httpx.get(f"{emulator.url}/_emulator/health")
     assert response.status_code == 200
     health = response.json()
-    assert health["models"] == [m.value for m in ModelId]
+    assert health["models"] == SERVED_BY_DEFAULT
     assert isinstance(health["version"], str) and health["version"]
 
 
@@ -70,4 +81,5 @@ def test_busy_port_is_refused(emulator: Any) -> None:
 
 def test_health_lists_served_models_only(emulator: Any) -> None:
     body = json.loads(httpx.get(f"{emulator.url}/_emulator/health").content)
-    assert set(body["models"]) == {"amazon.nova-canvas-v1:0", "amazon.titan-image-generator-v1", TITAN_V2}
+    assert set(body["models"]) == set(SERVED_BY_DEFAULT)
+    assert "stability.stable-diffusion-xl-v1" not in body["models"]  # historic: answered end of life

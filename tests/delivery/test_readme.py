@@ -264,6 +264,28 @@ def test_python_snippets_run(server: Server, tmp_path: Path) -> None:
     assert result.stdout.strip() == expected
 
 
+def test_stability_snippet_runs(server: Server, tmp_path: Path) -> None:
+    """The Stability AI example: Ultra at 16:9, a background removed through the `us.` profile, and the
+    model's nested unknown-field message exactly as the comment shows it."""
+    snippet = marked_block("python-stability")
+    expected = snippet.splitlines()[-1].strip().removeprefix("# ")
+    script = tmp_path / "stability.py"
+    script.write_text(snippet.replace("http://127.0.0.1:8000", server.url) + "\n")
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=client_env(server.url, tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert png_size(tmp_path / "ultra.png") == (1344, 768)
+    cutout = (tmp_path / "cutout.png").read_bytes()
+    assert png_size(tmp_path / "cutout.png") == (1344, 768)
+    assert cutout[25] == 6  # IHDR colour type 6: RGBA
+    assert result.stdout.strip() == expected
+
+
 def shell_block(marker: str, server: Server) -> str:
     """A README shell block pointed at the test server; skipped when its tools are missing."""
     for tool in ("curl", "jq", "base64"):

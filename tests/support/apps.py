@@ -20,6 +20,7 @@ from emulator.state import STATE_KEY
 from emulator.ui import JournalFilters, Page, Record
 from tests.support.bodies import NOVA, half_mask_png_b64, solid_png_b64
 from validator.report import BedrockError
+from validator.stability.types import StabilityRequest
 from validator.types import InvokeRequest
 
 PAGE_TOKEN = "s3cret"
@@ -60,10 +61,10 @@ class RecordingHooks(NoHooks):
     def after_parse(self, call: Call, body: Mapping[str, object]) -> BedrockError | None:
         return self._answer("after_parse")  # type: ignore[no-any-return]
 
-    def moderate_input(self, call: Call, request: InvokeRequest) -> BedrockError | None:
+    def moderate_input(self, call: Call, request: InvokeRequest | StabilityRequest) -> BedrockError | None:
         return self._answer("moderate_input")  # type: ignore[no-any-return]
 
-    def blocked_images(self, call: Call, request: InvokeRequest) -> frozenset[int]:
+    def blocked_images(self, call: Call, request: InvokeRequest | StabilityRequest) -> frozenset[int]:
         return self._answer("blocked_images") or frozenset()
 
     def finalize(self, call: Call, response: Response) -> Response:
