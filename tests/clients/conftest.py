@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.config import Config
 
 from tests.support.clients import JS_DIR, bedrock_client, install_fault_rules, missing_tool
 from tests.support.server import EmulatorProcess, start_server
+from tests.support.stability import STABILITY_BLOCKED_WORD
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +38,23 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProce
 def bedrock(emulator: EmulatorProcess) -> Any:
     """A boto3 client pointed at the session emulator with `endpoint_url`."""
     return bedrock_client(emulator.url)
+
+
+@pytest.fixture(scope="session")
+def stability_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """An emulator serving the Stability AI models, the retired ids included (D-S1), with a blocked word."""
+    env = {"NOVA_EMULATOR_HISTORIC_MODELS": "true", "NOVA_EMULATOR_BLOCKED_WORDS": STABILITY_BLOCKED_WORD}
+    server = start_server(tmp_path_factory.mktemp("stability"), "stability", env=env, access_log=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stability_bedrock(stability_emulator: EmulatorProcess) -> Any:
+    """A boto3 client for the Stability server; a long read timeout for the 4096-pixel upscales."""
+    return bedrock_client(
+        stability_emulator.url, config=Config(retries={"total_max_attempts": 1}, read_timeout=300)
+    )
 
 
 @pytest.fixture(scope="session")

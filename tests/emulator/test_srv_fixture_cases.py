@@ -23,16 +23,22 @@ CASES = load_cases()
 
 @pytest.fixture(scope="module")
 def client_for() -> Callable[[FixtureCase], FlaskClient]:
-    """One app per distinct configuration the cases need (strict Content-Type, model aliases)."""
+    """One app per distinct configuration the cases need (strict Content-Type, model aliases, the retired
+    Stability ids served)."""
 
     @cache
-    def build(strict: bool, aliases: str) -> FlaskClient:
+    def build(strict: bool, aliases: str, historic: bool) -> FlaskClient:
         config = EmulatorConfig(
-            access_log=False, strict_content_type=strict, model_aliases=json.loads(aliases)
+            access_log=False,
+            strict_content_type=strict,
+            model_aliases=json.loads(aliases),
+            historic_models=historic,
         )
         return create_app(config).test_client()
 
-    return lambda case: build(case.strict_content_type, json.dumps(case.aliases or {}, sort_keys=True))
+    return lambda case: build(
+        case.strict_content_type, json.dumps(case.aliases or {}, sort_keys=True), case.historic_models
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

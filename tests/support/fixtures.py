@@ -38,6 +38,7 @@ class FixtureCase:
     headers: dict[str, str] | None = None
     strict_content_type: bool = False
     aliases: dict[str, str] | None = None
+    historic_models: bool = False  # the case needs the retired Stability ids served (docs/CONTRACT.md D-S1)
 
 
 def fixture_image_b64(name: str, variant: str | None = None) -> str:
@@ -107,6 +108,7 @@ def _case(path: Path) -> FixtureCase:
         headers=raw.get("headers"),
         strict_content_type=raw.get("strict_content_type", False),
         aliases=raw.get("aliases"),
+        historic_models=raw.get("historic_models", False),
     )
 
 

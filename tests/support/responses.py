@@ -72,7 +72,8 @@ def assert_error_response(response: TestResponse, name: str, status: int, messag
     assert response.headers["x-amzn-ErrorType"] == name + ERROR_TYPE_SUFFIX
     assert response.headers["Content-Type"] == "application/json"
     assert len(response.headers["x-amzn-RequestId"]) == 36
-    assert response.data == json.dumps({"message": message}, separators=(",", ":")).encode()
+    expected = json.dumps({"message": message}, separators=(",", ":"), ensure_ascii=False)
+    assert response.data == expected.encode()
 
 
 def error_message(response: TestResponse) -> str:

@@ -26,6 +26,7 @@ from validator import resolve_model_id
 from validator.jsonschema_export import DIALECT, json_schema
 from validator.messages import MALFORMED_PREFIX
 from validator.spec import MODEL_SPECS
+from validator.stability.models import StabilityModel
 from validator.strategies import invalid_requests, valid_requests
 from validator.types import ModelId, TaskType
 
@@ -39,7 +40,7 @@ def _validator(model: ModelId) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-_VALIDATORS = {m: _validator(m) for m in ModelId}
+_VALIDATORS = {m: _validator(m) for m in [*ModelId, *StabilityModel]}
 
 
 def _body_cases(*, valid: bool) -> list[Any]:
@@ -117,7 +118,7 @@ def test_unserved_task_is_refused() -> None:
 @pytest.mark.parametrize("case", _body_cases(valid=True))
 def test_valid_case_validates(case: FixtureCase) -> None:
     model = resolve_model_id(case.model, case.aliases or {})
-    assert isinstance(model, ModelId)
+    assert model is not None
     errors = [e.message for e in _VALIDATORS[model].iter_errors(_load(case))]
     assert errors == []
 
@@ -125,7 +126,7 @@ def test_valid_case_validates(case: FixtureCase) -> None:
 @pytest.mark.parametrize("case", _body_cases(valid=False))
 def test_schema_stage_failure_is_rejected(case: FixtureCase) -> None:
     model = resolve_model_id(case.model, case.aliases or {})
-    assert isinstance(model, ModelId)
+    assert model is not None
     assert not _VALIDATORS[model].is_valid(_load(case))
 
 
