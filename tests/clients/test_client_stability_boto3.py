@@ -20,7 +20,6 @@ from tests.support.stability import (
     CONTROL_SKETCH,
     CONTROL_SKETCH_FIELDS,
     CORE,
-    CORE_FIELDS,
     CREATIVE_UPSCALE,
     ERASE,
     FAST_UPSCALE,
@@ -183,7 +182,8 @@ REJECTIONS = [
      detail("Invalid value for 'output_format': 'PNG'. Allowed values: jpeg, png, webp")),
     ("core-webp", CORE, {"prompt": "x", "output_format": "webp"},
      detail("Invalid value for 'output_format': 'webp'. Allowed values: jpeg, png")),
-    ("core-mode", CORE, {"prompt": "x", "mode": "text-to-image"}, invalid_field("mode", "core", CORE_FIELDS)),
+    ("core-mode", CORE, {"prompt": "x", "mode": "image-to-image"},
+     detail("Invalid value for 'mode': 'image-to-image'. Allowed values: text-to-image")),
 ]  # fmt: skip
 
 

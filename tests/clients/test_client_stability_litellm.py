@@ -46,7 +46,7 @@ OFFLINE = {
     "AWS_REGION_NAME": "us-west-2",
 }
 ULTRA_FIELDS = "prompt, negative_prompt, mode, strength, seed, output_format, image, aspect_ratio"
-CORE_FIELDS = "prompt, negative_prompt, aspect_ratio, seed, output_format, style_preset"
+CORE_FIELDS = "prompt, negative_prompt, mode, aspect_ratio, seed, output_format, style_preset"
 INPAINT_FIELDS = "image, prompt, mask, grow_mask, negative_prompt, seed, output_format, style_preset"
 # litellm's own types make pydantic warn while it builds them on first use; not this project's concern.
 pytestmark = pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning")

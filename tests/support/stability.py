@@ -59,7 +59,7 @@ R1 = "Malformed input request: #: required key [prompt] not found, please reform
 ULTRA_FIELDS = "prompt, negative_prompt, mode, strength, seed, output_format, image, aspect_ratio"
 CONTROL_SKETCH_FIELDS = "image, prompt, control_strength, negative_prompt, seed, output_format, style_preset"
 INPAINT_FIELDS = "image, prompt, mask, grow_mask, negative_prompt, seed, output_format, style_preset"
-CORE_FIELDS = "prompt, negative_prompt, aspect_ratio, seed, output_format, style_preset"
+CORE_FIELDS = "prompt, negative_prompt, mode, aspect_ratio, seed, output_format, style_preset"
 # R4, exactly as captured from AWS (its `{"message": ...}` body is 196 bytes).
 R4 = (
     '{"detail":"Invalid field \'text_prompts\' in request. Available fields for control-sketch are: image, '

@@ -155,7 +155,7 @@ FIELD_LISTS = {
     ),
     "stability.stable-image-core-v1:1": (
         "core",
-        "prompt, negative_prompt, aspect_ratio, seed, output_format, style_preset",
+        "prompt, negative_prompt, mode, aspect_ratio, seed, output_format, style_preset",
     ),
     "stability.sd3-5-large-v1:0": (
         "sd3",

@@ -164,7 +164,9 @@ def _generator(model: StabilityModel, name: str, sd3: bool, legacy: bool) -> Sta
 
 
 def _core(model: StabilityModel) -> StabilitySpec:
-    fields = (_prompt(), NEGATIVE, ASPECT, _seed(SEED_MAX_LEGACY), _formats(NO_WEBP), STYLE)
+    """Core takes `mode` with its one value: a client in production sends it to Core (D-S13)."""
+    mode = StField("mode", StKind.ENUM, enum=("text-to-image",), default="text-to-image")
+    fields = (_prompt(), NEGATIVE, mode, ASPECT, _seed(SEED_MAX_LEGACY), _formats(NO_WEBP), STYLE)
     return StabilitySpec(model, "core", fields, schema_prompt=True)
 
 
