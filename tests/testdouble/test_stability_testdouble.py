@@ -228,6 +228,7 @@ def test_sdxl_inference_error_is_an_error_artifact(server: EmulatorProcess) -> N
         200,
         b'{"result":"success","artifacts":[{"seed":21,"base64":"","finishReason":"ERROR"}]}',
     )
+    assert_honours_contract(SDXL, SDXL_BODY, data)
 
 
 def test_inference_error_leaves_nova_alone(server: EmulatorProcess) -> None:

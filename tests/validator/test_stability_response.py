@@ -118,3 +118,11 @@ def test_sdxl_artifacts() -> None:
         ("#/artifacts/0/seed", "seed"),
     ]
     assert _problems({"result": "success", "artifacts": []}, request) == [("#/artifacts", "count")]
+
+
+def test_sdxl_error_artifact_may_carry_no_picture() -> None:
+    request = _request({"text_prompts": [{"text": "x"}], "seed": 3}, "stability.stable-diffusion-xl-v1")
+    failed = {"seed": 3, "base64": "", "finishReason": "ERROR"}
+    assert _problems({"result": "success", "artifacts": [failed]}, request) == []
+    empty_success = failed | {"finishReason": "SUCCESS"}
+    assert _problems({"result": "success", "artifacts": [empty_success]}, request) != []

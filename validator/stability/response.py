@@ -107,6 +107,8 @@ def _sdxl(doc: dict[str, Any], request: StabilityRequest) -> Iterator[ContractEr
         yield _error("#/artifacts/0/seed", "seed", f"must be the integer {request.seed}")
     if artifact["finishReason"] not in SDXL_FINISH:
         yield _error("#/artifacts/0/finishReason", "finishReason", f"must be one of {', '.join(SDXL_FINISH)}")
+    if artifact["finishReason"] == "ERROR" and artifact["base64"] == "":
+        return  # a failed generation has no picture to carry (the emulator's simulated inference error)
     yield from check_image(
         artifact["base64"], "#/artifacts/0/base64", OutputFormat.PNG, request.output_size, False
     )
