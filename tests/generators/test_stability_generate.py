@@ -241,7 +241,11 @@ def test_control_follows_the_input_edges_more_as_control_strength_rises(operatio
             operation, prompt="a tower", image=IMAGE, control_strength=strength, size=(512, 384)
         )
         overlaps.append(_edge_overlap(render_stability(request, caption=False), condition_edges))
-    assert overlaps == sorted(overlaps), overlaps
+    # Rising with the strength; once nearly every edge is followed (about 0.7 and up) the overlap saturates
+    # and may wobble by a fraction of a percent with the picture drawn.
+    steps = zip(overlaps, overlaps[1:], strict=False)
+    assert all(later >= earlier - 0.01 for earlier, later in steps), overlaps
+    assert overlaps[1] > overlaps[0] + 0.2, overlaps
     assert overlaps[-1] > 0.9 and overlaps[-1] - overlaps[0] > 0.4, overlaps
 
 

@@ -44,7 +44,8 @@ from validator.stability.types import (
 )
 from validator.types import ImageSize
 
-_SEED_FIELDS: Final = frozenset({"seed", "seed_sent"})
+#: The fields a derived seed and a picture never depend on: the seed sent and the seed used (D-S15).
+SEED_FIELDS: Final = frozenset({"seed", "seed_sent"})
 #: Operations whose output keeps the input's size (§S3.5).
 _SAME_SIZE: Final = frozenset(
     {
@@ -109,12 +110,16 @@ def output_size(
 
 
 def _jsonable(value: object) -> object:
+    """A JSON-ready, order-stable rendering of a request value; an image counts by its base64's SHA-256, so
+    a megabytes-long image is hashed once and never copied into the document."""
     if isinstance(value, StabilityImage):
-        return value.base64
+        return {"sha256": hashlib.sha256(value.base64.encode("ascii", "replace")).hexdigest()}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, ImageSize):
         return [value.width, value.height]
+    if isinstance(value, float):
+        return repr(value)
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -122,12 +127,13 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def request_digest(request: StabilityRequest) -> bytes:
-    """SHA-256 of the canonical request without its seed fields (compact JSON, sorted keys)."""
+def request_digest(request: StabilityRequest, without: frozenset[str] = SEED_FIELDS) -> bytes:
+    """SHA-256 of the canonical request (compact JSON, sorted keys) without the fields named in `without`:
+    by default its seed fields, which is what the derived seed is drawn from (D-S15)."""
     canonical = {
         f.name: _jsonable(getattr(request, f.name))
         for f in dataclasses.fields(request)
-        if f.name not in _SEED_FIELDS
+        if f.name not in without
     }
     data = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8", "surrogatepass")).digest()
