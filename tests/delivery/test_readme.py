@@ -246,12 +246,10 @@ def client_env(url: str, home: Path) -> dict[str, str]:
     return env
 
 
-def test_python_snippets_run(server: Server, tmp_path: Path) -> None:
-    quickstart = marked_block("python-quickstart").replace("http://127.0.0.1:8000", server.url)
-    errors = marked_block("python-errors")
-    expected = errors.splitlines()[-1].strip().removeprefix("# ")
-    script = tmp_path / "snippets.py"
-    script.write_text(quickstart + "\n" + errors + "\n")
+def run_script(text: str, server: Server, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run Python `text` in `tmp_path` with the README's client environment; it must exit 0."""
+    script = tmp_path / "snippet.py"
+    script.write_text(text)
     result = subprocess.run(
         [sys.executable, str(script)],
         cwd=tmp_path,
@@ -260,6 +258,14 @@ def test_python_snippets_run(server: Server, tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_python_snippets_run(server: Server, tmp_path: Path) -> None:
+    quickstart = marked_block("python-quickstart").replace("http://127.0.0.1:8000", server.url)
+    errors = marked_block("python-errors")
+    expected = errors.splitlines()[-1].strip().removeprefix("# ")
+    result = run_script(quickstart + "\n" + errors + "\n", server, tmp_path)
     assert png_size(tmp_path / "lighthouse.png") == (512, 512)
     assert result.stdout.strip() == expected
 
@@ -269,16 +275,7 @@ def test_stability_snippet_runs(server: Server, tmp_path: Path) -> None:
     model's nested unknown-field message exactly as the comment shows it."""
     snippet = marked_block("python-stability")
     expected = snippet.splitlines()[-1].strip().removeprefix("# ")
-    script = tmp_path / "stability.py"
-    script.write_text(snippet.replace("http://127.0.0.1:8000", server.url) + "\n")
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=client_env(server.url, tmp_path),
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_script(snippet.replace("http://127.0.0.1:8000", server.url) + "\n", server, tmp_path)
     assert png_size(tmp_path / "ultra.png") == (1344, 768)
     cutout = (tmp_path / "cutout.png").read_bytes()
     assert png_size(tmp_path / "cutout.png") == (1344, 768)
