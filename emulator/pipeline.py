@@ -259,7 +259,8 @@ def generate_images(call: Call, st: EmulatorState, request: TypedRequest, digest
         cached = st.responses.get(key)
         call.cache_hit = cached is not None
         if cached is None:
-            cached = RENDERERS[type(request)](request, blocked, st.config.caption)
+            with st.generation.hold(output_pixels(request)):
+                cached = RENDERERS[type(request)](request, blocked, st.config.caption)
             st.responses.put(key, cached)
         success = cached
         if isinstance(request, StabilityRequest) and 0 in blocked:
@@ -268,6 +269,14 @@ def generate_images(call: Call, st: EmulatorState, request: TypedRequest, digest
     call.images_returned = len(success.images)
     call.success = success
     return success
+
+
+def output_pixels(request: TypedRequest) -> int:
+    """The pixels a request's pictures hold (`emulator.gate`): every image, and the mask it returns."""
+    size = request.output_size
+    mask = 0 if isinstance(request, StabilityRequest) else int(request.returns_mask)
+    images = image_count(request) + mask
+    return size.width * size.height * images
 
 
 def image_count(request: TypedRequest) -> int:

@@ -17,6 +17,7 @@ from flask import current_app
 from emulator.cache import LRUCache
 from emulator.call import SuccessBody
 from emulator.config import EmulatorConfig
+from emulator.gate import PixelGate
 from emulator.hooks import Hooks
 from validator.report import RequestReport
 from validator.stability.types import StabilityRequest
@@ -53,6 +54,7 @@ class EmulatorState:
         SuccessBody
     ]  # keyed by model, body digest, caption setting, blocked indices (all models)
     reports: LRUCache[CachedReport]  # keyed by model and body digest
+    generation: PixelGate  # bounds the output pixels being generated at once
 
 
 def build_state(config: EmulatorConfig, hooks: Hooks) -> EmulatorState:
@@ -63,6 +65,7 @@ def build_state(config: EmulatorConfig, hooks: Hooks) -> EmulatorState:
         version=package_version(),
         responses=LRUCache(config.response_cache_size, RESPONSE_CACHE_BYTES, success_size),
         reports=LRUCache(config.response_cache_size, REPORT_CACHE_BYTES, report_size),
+        generation=PixelGate(),
     )
 
 
