@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from emulator.generators import encode_png, render_images
-from tests.support.scenes import disc_scene, image, request
+from tests.support.scenes import disc_scene, edge_overlap, image, request
 from validator.types import ControlMode, Quality, Style, TextToImageParams
 
 PROMPT = TextToImageParams(text="a red fox in a snowy forest")
@@ -69,13 +69,6 @@ def test_named_colours_lead_the_palette() -> None:
     assert blue[:, :, 2].mean() > blue[:, :, 0].mean()
 
 
-def _edge_overlap(output: np.ndarray, condition_edges: np.ndarray) -> float:
-    """Share of the condition image's edges that have an output edge within one pixel."""
-    found = cv2.Canny(cv2.cvtColor(output, cv2.COLOR_RGB2GRAY), 80, 160)
-    near = cv2.dilate(found, np.ones((3, 3), np.uint8)) > 0
-    return float(near[condition_edges].mean())
-
-
 def test_canny_edge_overlap_rises_with_control_strength() -> None:
     scene, _ = disc_scene(400, 300)
     condition = image(scene)
@@ -89,7 +82,7 @@ def test_canny_edge_overlap_rises_with_control_strength() -> None:
             control_mode=ControlMode.CANNY_EDGE,
             control_strength=strength,
         )
-        overlaps.append(_edge_overlap(_pixels(params), condition_edges))
+        overlaps.append(edge_overlap(_pixels(params), condition_edges))
     assert overlaps == sorted(overlaps), overlaps
     assert overlaps[-1] > 0.9 and overlaps[-1] - overlaps[0] > 0.4, overlaps
 

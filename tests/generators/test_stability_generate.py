@@ -19,7 +19,7 @@ from tests.generators.test_stability_support import (
     stability_image,
     stability_request,
 )
-from tests.support.scenes import disc_scene
+from tests.support.scenes import disc_scene, edge_overlap
 from validator.stability.models import Operation, StabilityModel
 from validator.stability.types import OutputFormat, SdxlParams, SdxlPrompt, StabilityRequest, StylePreset
 
@@ -147,18 +147,12 @@ def test_named_colours_lead_the_palette() -> None:
     assert blue[:, :, 2].mean() > blue[:, :, 0].mean()
 
 
-def _edge_overlap(output: np.ndarray, condition_edges: np.ndarray) -> float:
-    found = cv2.Canny(cv2.cvtColor(output, cv2.COLOR_RGB2GRAY), 80, 160)
-    near = cv2.dilate(found, np.ones((3, 3), np.uint8)) > 0
-    return float(near[condition_edges].mean())
-
-
 def test_image_to_image_strength_zero_keeps_the_input_and_one_ignores_it() -> None:
     keep = stability_request(Operation.IMAGE_TO_IMAGE, prompt="a fox", image=IMAGE, strength=0.0)
     assert np.array_equal(render_stability(keep, caption=False), SCENE)
     input_edges = cv2.Canny(cv2.cvtColor(SCENE, cv2.COLOR_RGB2GRAY), 80, 160) > 0
     ignored = render_stability(dataclasses.replace(keep, strength=1.0), caption=False)
-    assert _edge_overlap(ignored, input_edges) < 0.3, "no trace of the input's outlines"
+    assert edge_overlap(ignored, input_edges) < 0.3, "no trace of the input's outlines"
     distances = [
         np.abs(
             render_stability(dataclasses.replace(keep, strength=s), caption=False).astype(int) - SCENE
@@ -240,7 +234,7 @@ def test_control_follows_the_input_edges_more_as_control_strength_rises(operatio
         request = stability_request(
             operation, prompt="a tower", image=IMAGE, control_strength=strength, size=(512, 384)
         )
-        overlaps.append(_edge_overlap(render_stability(request, caption=False), condition_edges))
+        overlaps.append(edge_overlap(render_stability(request, caption=False), condition_edges))
     # Rising with the strength; once nearly every edge is followed (about 0.7 and up) the overlap saturates
     # and may wobble by a fraction of a percent with the picture drawn.
     steps = zip(overlaps, overlaps[1:], strict=False)

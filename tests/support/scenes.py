@@ -116,3 +116,10 @@ def mask_image(edited: np.ndarray) -> InputImage:
     """A black/white mask InputImage: black where `edited` is True."""
     grey = np.where(edited, 0, 255).astype(np.uint8)
     return image(np.repeat(grey[:, :, None], 3, axis=2), "#/mask")
+
+
+def edge_overlap(output: np.ndarray, condition_edges: np.ndarray) -> float:
+    """Share of the condition image's edges that have an output edge within one pixel (Canny 80/160)."""
+    found = cv2.Canny(cv2.cvtColor(output, cv2.COLOR_RGB2GRAY), 80, 160)
+    near = cv2.dilate(found, np.ones((3, 3), np.uint8)) > 0
+    return float(near[condition_edges].mean())
