@@ -12,8 +12,8 @@ import pytest
 
 from emulator.generators.stability import generate_stability, render_stability
 from emulator.generators.stability.masks import blend, grow
-from tests.generators.test_stability_support import decode, grey_mask, stability_image, stability_request
 from tests.support.scenes import disc_scene
+from tests.support.stability_scenes import decode, grey_mask, stability_image, stability_request
 from validator.stability.models import Operation
 from validator.stability.types import OutputFormat
 

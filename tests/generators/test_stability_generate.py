@@ -12,14 +12,14 @@ import pytest
 from emulator.generators.segment import main_colours
 from emulator.generators.stability import OPERATIONS, generate_stability, render_stability
 from emulator.generators.stability.pipeline import KEEPS_INPUT_PIXELS
-from tests.generators.test_stability_support import (
+from tests.support.scenes import disc_scene, edge_overlap
+from tests.support.stability_scenes import (
     ASPECT_SIZES,
     decode,
     grey_mask,
     stability_image,
     stability_request,
 )
-from tests.support.scenes import disc_scene, edge_overlap
 from validator.stability.models import Operation, StabilityModel
 from validator.stability.types import OutputFormat, SdxlParams, SdxlPrompt, StabilityRequest, StylePreset
 

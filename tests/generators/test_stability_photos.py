@@ -10,7 +10,6 @@ import numpy as np
 
 from emulator.generators.segment import select_region
 from emulator.generators.stability import generate_stability, render_stability
-from tests.generators.test_stability_support import decode, stability_request
 from tests.support.photos import (
     PHOTOS,
     SMALL_SUBJECT,
@@ -21,6 +20,7 @@ from tests.support.photos import (
     photo_pixels,
     reference_mask,
 )
+from tests.support.stability_scenes import decode, stability_request
 from validator.stability.models import Operation
 from validator.stability.types import OutputFormat, StabilityImage
 

@@ -1,4 +1,4 @@
-"""Builders for the Stability generator tests (no tests here): typed requests, and input images encoded and
+"""Builders for the Stability generator tests: typed requests, and input images encoded and
 decoded the way the validator does (Pillow), so the generators see real decoded pictures."""
 
 from __future__ import annotations
