@@ -18,6 +18,7 @@ REQUEST_PATH = (
     "emulator.call",
     "emulator.hooks",
     "emulator.cache",
+    "emulator.gate",
     "emulator.wire",
     "emulator.auth",
     "emulator.state",
