@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Draw docs/gallery.jpg: for each task that reads an input image, a real photo and the emulator's answer.
+"""Draw docs/gallery.jpg and docs/gallery-stability.jpg: for each Nova Canvas task and each Stability AI
+service that reads an input image, a real photo and the emulator's answer.
 
-Run from the repository root: `.venv/bin/python scripts/make_gallery.py [OUTPUT]`. The inputs are the
-development photos in fixtures/photos (public domain / CC0, see fixtures/photos/LICENSES.md). Each request
-goes through the validator and the generators exactly as the server runs them (caption on, as the server's
-default), so the right-hand picture is the emulator's answer byte for byte; background-removal output is
-shown over a checkerboard so its transparency is visible. The test suite never rewrites the file.
+Run from the repository root: `.venv/bin/python scripts/make_gallery.py [OUTPUT [STABILITY_OUTPUT]]`. The
+inputs are the development photos in fixtures/photos (public domain / CC0, see fixtures/photos/LICENSES.md).
+Each request goes through the validator and the generators exactly as the server runs them (caption on, as
+the server's default), so the right-hand picture is the emulator's answer byte for byte; background-removal
+output is shown over a checkerboard so its transparency is visible. The test suite never rewrites the file.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emulator.generators import render_images  # noqa: E402
+from emulator.generators.stability import render_stability  # noqa: E402
 from validator import validate_request  # noqa: E402
 
 PHOTOS = ROOT / "fixtures" / "photos"
@@ -57,6 +59,12 @@ def answer(body: dict[str, Any]) -> np.ndarray:
     report = validate_request(json.dumps(body).encode(), NOVA)
     assert report.request is not None, report
     return np.asarray(render_images(report.request).images[0])
+
+
+def stability_answer(model: str, body: dict[str, Any]) -> np.ndarray:
+    report = validate_request(json.dumps(body).encode(), model)
+    assert report.request is not None, report
+    return np.asarray(render_stability(report.request))
 
 
 def over_checkerboard(rgba: np.ndarray) -> np.ndarray:
@@ -147,13 +155,66 @@ def main(argv: list[str]) -> int:
         })  # fmt: skip
         rows.append([tile(pixels(name), "condition image"), tile(conditioned, f'{mode} "{prompt}"')])
 
+    save_sheet(rows, out)
+    save_sheet(stability_rows(), Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "gallery-stability.jpg")
+    return 0
+
+
+def stability_rows() -> list[list[np.ndarray]]:
+    """One row per Stability AI service that reads a photo, through its `us.` inference profile."""
+    rows: list[list[np.ndarray]] = []
+    for service, name, extra, label in (
+        ("remove-background", "astronaut", {}, "remove-background"),
+        ("search-replace", "chelsea", {"search_prompt": "the cat", "prompt": "a bronze statue"},
+         'search-and-replace "the cat"'),
+        ("search-recolor", "coffee", {"select_prompt": "the cup", "prompt": "a purple cup"},
+         'search-and-recolor "the cup" -> purple'),
+        ("erase-object", "camera", {"mask": None}, "erase (mask: the subject)"),
+        ("control-sketch", "chelsea", {"prompt": "a purple dragon", "control_strength": 0.9},
+         'control-sketch "a purple dragon"'),
+        ("style-guide", "coffee", {"prompt": "a city at night", "aspect_ratio": "16:9"},
+         'style-guide "a city at night" 16:9'),
+    ):  # fmt: skip
+        body: dict[str, Any] = {"image": b64(name), **extra}
+        if service != "remove-background":  # it takes no seed
+            body["seed"] = 12
+        if "mask" in body:
+            body["mask"] = subject_mask(name)
+        model = f"us.stability.stable-image-{service}-v1:0"
+        result = stability_answer(model, body)
+        shown = over_checkerboard(result) if result.shape[2] == 4 else result
+        rows.append([tile(pixels(name), "input"), tile(shown, label)])
+    grown = stability_answer(
+        "us.stability.stable-outpaint-v1:0",
+        {"image": b64("rocket"), "left": 300, "right": 300, "prompt": "a desert at dawn", "seed": 12},
+    )
+    rows.append([tile(pixels("rocket"), "input"), tile(grown, "outpaint left/right 300")])
+    styled = stability_answer(
+        "us.stability.stable-style-transfer-v1:0",
+        {"init_image": b64("chelsea"), "style_image": b64("coffee"), "prompt": "a cat", "seed": 12},
+    )
+    rows.append([tile(pixels("chelsea"), "init_image"), tile(pixels("coffee"), "style_image"),
+                 tile(styled, "style-transfer")])  # fmt: skip
+    return rows
+
+
+def subject_mask(name: str) -> str:
+    """A white-on-black mask of the photo's subject (its reference mask), as a base64 PNG."""
+    reference = PHOTOS / "reference" / f"{name}.png"
+    with Image.open(reference) as image:
+        mask = image.convert("L")
+        buffer = io.BytesIO()
+        mask.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def save_sheet(rows: list[list[np.ndarray]], out: Path) -> None:
     width = max(sum(t.shape[1] for t in r) + 12 * (len(r) - 1) for r in rows)
     gap = np.full((14, width, 3), 255, np.uint8)
     sheet = np.concatenate([part for r in rows for part in (row(r, width), gap)][:-1])
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(sheet).save(out, quality=80, optimize=True)
     print(f"wrote {out} ({sheet.shape[1]}x{sheet.shape[0]})")
-    return 0
 
 
 if __name__ == "__main__":
