@@ -32,8 +32,8 @@ from .segment import main_colours, select_region, shrink
 from .subject import cached, mask_key
 
 BLEND_BAND = 4  # pixels of the kept area that OUTPAINTING DEFAULT may blend
-_FILL_SIDE = 160  # working size for filling from the surroundings (TELEA is slow; the fill is smooth)
-_FILL_JITTER = 10.0  # colour drift that makes the images of one batch differ
+FILL_SIDE = 160  # working size for filling from the surroundings (TELEA is slow; the fill is smooth)
+FILL_JITTER = 10.0  # colour drift that makes the images of one batch differ
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -52,14 +52,19 @@ def black_area(mask: InputImage) -> BoolMask:
     return np.asarray(mask.pixels[:, :, 0] < 128)
 
 
-def fill_from_surroundings(image: Pixels, edited: BoolMask, side: int = _FILL_SIDE) -> Pixels:
-    """OpenCV inpainting of the edited area, run at most `side` pixels a side (it is slow at full size, and
-    slower the larger the area) and scaled back up."""
+def fill_small(image: Pixels, edited: BoolMask, side: int = FILL_SIDE) -> Pixels:
+    """OpenCV inpainting of the edited area, run on the picture shrunk to at most `side` pixels a side (it is
+    slow at full size, and slower the larger the area); the result stays at that small size."""
     small = shrink(image, side)
     h, w = small.shape[:2]
     hole = cv2.resize(edited.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_AREA)
     hole = (hole > 0).astype(np.uint8) * 255  # any touched pixel counts, so object edges do not bleed in
-    filled = cv2.inpaint(small, hole, 5, cv2.INPAINT_TELEA)
+    return np.asarray(cv2.inpaint(small, hole, 5, cv2.INPAINT_TELEA), dtype=np.uint8)
+
+
+def fill_from_surroundings(image: Pixels, edited: BoolMask, side: int = FILL_SIDE) -> Pixels:
+    """`fill_small`, scaled back up to the picture's size."""
+    filled = fill_small(image, edited, side)
     up = cv2.resize(filled, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
     return np.asarray(up, dtype=np.uint8)
 
@@ -69,7 +74,7 @@ def _new_content(layout: EditLayout, rng: np.random.Generator) -> Pixels:
         return paint(layout.look, layout.size, rng)
     assert layout.surroundings is not None
     h, w = layout.image.shape[:2]
-    drift = _FILL_JITTER * smooth_noise(rng, (h // 8 + 1, w // 8 + 1), 3)
+    drift = FILL_JITTER * smooth_noise(rng, (h // 8 + 1, w // 8 + 1), 3)
     full = np.asarray(cv2.resize(drift, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
     return np.asarray(np.clip(layout.surroundings.astype(np.float32) + full, 0, 255), dtype=np.uint8)
 

@@ -47,18 +47,19 @@ class Layout:
     edited: BoolMask | None = None
 
 
+R = TypeVar("R")  # the typed request: Nova/Titan's `InvokeRequest`, a Stability model's `StabilityRequest`
 L = TypeVar("L", bound=Layout)
 
 
 @dataclass(frozen=True)
-class Task(Generic[L]):
+class Task(Generic[R, L]):
     """A registry entry: `prepare` once per request, `render` once per image."""
 
-    prepare: Callable[[InvokeRequest], L]
+    prepare: Callable[[R], L]
     render: Callable[[L, np.random.Generator], Pixels]
 
 
-AnyTask: TypeAlias = Task[Any]
+AnyTask: TypeAlias = Task[InvokeRequest, Any]
 
 T = TypeVar("T")
 

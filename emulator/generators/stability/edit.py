@@ -37,9 +37,10 @@ from validator.stability.types import StabilityRequest
 from validator.types import ImageSize, Pixels
 
 from ..canvas import paint_small, smooth_noise, upscale, work_shape
+from ..editing import FILL_JITTER, fill_small
 from ..layout import CaptionStyle, Layout
 from ..look import COLOUR_WORDS, Look, hsv_to_rgb, palette_for
-from ..segment import main_colours, shrink
+from ..segment import main_colours
 from ..subject import cached, mask_key, subject_of
 from .look import blend_palettes, stability_look
 from .masks import Weights, blend, grow, mask_weights, search_weights
@@ -47,8 +48,6 @@ from .task import input_image
 
 DEFAULT_GROW = 5.0  # docs/CONTRACT.md §S5.1
 DEFAULT_CREATIVITY = 0.5  # outpaint, docs/CONTRACT.md §S5.1
-_FILL_SIDE = 160  # working size of Erase's fill (OpenCV inpainting is slow at full size; the fill is smooth)
-_FILL_JITTER = 10.0
 # Outpaint, as shares of the input's shorter side: the mirrored band, the blur beyond it, and the distance
 # over which the new picture takes over.
 _MIRROR_BAND, _BLUR_SHARE, _NEW_RAMP = 0.15, 0.2, 0.5
@@ -105,12 +104,8 @@ def prepare_erase(request: StabilityRequest) -> MaskedLayout:
     edited = weights > 0
 
     def fill(pixels: Pixels) -> Pixels:
-        # As Nova's fill from the surroundings, but kept small: `render_masked` adds the drift and enlarges.
-        small = shrink(pixels, _FILL_SIDE)
-        h, w = small.shape[:2]
-        hole = cv2.resize(edited.astype(np.uint8) * 255, (w, h), interpolation=cv2.INTER_AREA)
-        hole = (hole > 0).astype(np.uint8) * 255  # any touched pixel counts, so object edges do not bleed in
-        filled = np.asarray(cv2.inpaint(small, hole, 5, cv2.INPAINT_TELEA), dtype=np.uint8)
+        # Kept small: `render_masked` adds the drift and enlarges.
+        filled = fill_small(pixels, edited)
         filled.flags.writeable = False
         return filled
 
@@ -134,7 +129,7 @@ def render_masked(layout: MaskedLayout, rng: np.random.Generator) -> Pixels:
         assert layout.surroundings is not None
         h, w = layout.image.shape[:2]
         small = layout.surroundings
-        drift = _FILL_JITTER * smooth_noise(rng, small.shape[:2], 3)
+        drift = FILL_JITTER * smooth_noise(rng, small.shape[:2], 3)
         drifted = np.clip(np.rint(small.astype(np.float32) + drift), 0, 255).astype(np.uint8)
         fresh = np.asarray(cv2.resize(drifted, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
     return blend(layout.image, fresh, layout.weights)

@@ -28,7 +28,7 @@ from validator.types import Pixels
 
 from ..caption import caption_text, draw_caption
 from ..encoding import encode_image, on_white
-from ..layout import Layout
+from ..layout import Layout, Task
 from ..pipeline import preview
 from ..seeding import image_rng
 from ..text_image import render_text_image
@@ -55,26 +55,26 @@ from .generate import (
 )
 from .look import positive_prompt
 from .seeding import stability_digest
-from .task import AnyStabilityTask, StabilityTask
+from .task import AnyStabilityTask
 from .upscale import prepare_upscale, render_upscale
 
 OPERATIONS: Mapping[Operation, AnyStabilityTask] = MappingProxyType(
     {
-        Operation.TEXT_TO_IMAGE: StabilityTask(prepare_text_to_image, render_paint),
-        Operation.IMAGE_TO_IMAGE: StabilityTask(prepare_image_to_image, render_paint),
-        Operation.INPAINT: StabilityTask(prepare_inpaint, render_masked),
-        Operation.OUTPAINT: StabilityTask(prepare_outpaint, render_outpaint),
-        Operation.ERASE: StabilityTask(prepare_erase, render_masked),
-        Operation.REMOVE_BACKGROUND: StabilityTask(prepare_remove_background, render_remove_background),
-        Operation.SEARCH_REPLACE: StabilityTask(prepare_search_replace, render_masked),
-        Operation.SEARCH_RECOLOR: StabilityTask(prepare_search_recolor, render_search_recolor),
-        Operation.STYLE_GUIDE: StabilityTask(prepare_style_guide, render_paint),
-        Operation.STYLE_TRANSFER: StabilityTask(prepare_style_transfer, render_style_transfer),
-        Operation.CONTROL_SKETCH: StabilityTask(prepare_control, render_text_image),
-        Operation.CONTROL_STRUCTURE: StabilityTask(prepare_control, render_text_image),
-        Operation.CREATIVE_UPSCALE: StabilityTask(prepare_upscale, render_upscale),
-        Operation.CONSERVATIVE_UPSCALE: StabilityTask(prepare_upscale, render_upscale),
-        Operation.FAST_UPSCALE: StabilityTask(prepare_upscale, render_upscale),
+        Operation.TEXT_TO_IMAGE: Task(prepare_text_to_image, render_paint),
+        Operation.IMAGE_TO_IMAGE: Task(prepare_image_to_image, render_paint),
+        Operation.INPAINT: Task(prepare_inpaint, render_masked),
+        Operation.OUTPAINT: Task(prepare_outpaint, render_outpaint),
+        Operation.ERASE: Task(prepare_erase, render_masked),
+        Operation.REMOVE_BACKGROUND: Task(prepare_remove_background, render_remove_background),
+        Operation.SEARCH_REPLACE: Task(prepare_search_replace, render_masked),
+        Operation.SEARCH_RECOLOR: Task(prepare_search_recolor, render_search_recolor),
+        Operation.STYLE_GUIDE: Task(prepare_style_guide, render_paint),
+        Operation.STYLE_TRANSFER: Task(prepare_style_transfer, render_style_transfer),
+        Operation.CONTROL_SKETCH: Task(prepare_control, render_text_image),
+        Operation.CONTROL_STRUCTURE: Task(prepare_control, render_text_image),
+        Operation.CREATIVE_UPSCALE: Task(prepare_upscale, render_upscale),
+        Operation.CONSERVATIVE_UPSCALE: Task(prepare_upscale, render_upscale),
+        Operation.FAST_UPSCALE: Task(prepare_upscale, render_upscale),
     }
 )
 # Operations whose answer carries input pixels exactly (outside the mask, or the alpha matte): their WebP is

@@ -1,4 +1,5 @@
-"""The registry entry type for Stability operations: `prepare(request)` once, `render(layout, rng)` once.
+"""The registry entry type of the Stability operations (`..layout.Task` over a `StabilityRequest`):
+`prepare(request)` once, `render(layout, rng)` once; and the input-picture helpers they share.
 
 The same split as Nova's tasks (`..layout`): the layout holds the typed parameters the picture depends on, the
 output size and every analysis of the input images, so `render` is cheap and a pure function of the layout and
@@ -7,9 +8,7 @@ the generator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 import cv2
 import numpy as np
@@ -17,20 +16,9 @@ import numpy as np
 from validator.stability.types import StabilityImage, StabilityRequest
 from validator.types import ImageSize, Pixels
 
-from ..layout import Layout
+from ..layout import Task
 
-L = TypeVar("L", bound=Layout)
-
-
-@dataclass(frozen=True)
-class StabilityTask(Generic[L]):
-    """`prepare` once per request, `render` once per picture."""
-
-    prepare: Callable[[StabilityRequest], L]
-    render: Callable[[L, np.random.Generator], Pixels]
-
-
-AnyStabilityTask: TypeAlias = StabilityTask[Any]
+AnyStabilityTask: TypeAlias = Task[StabilityRequest, Any]
 
 
 def input_image(request: StabilityRequest) -> StabilityImage:
