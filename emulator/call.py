@@ -21,6 +21,12 @@ from validator.types import InvokeRequest, Pixels, ServedModel, TaskType
 TypedRequest: TypeAlias = InvokeRequest | StabilityRequest
 
 
+def image_count(request: TypedRequest) -> int:
+    """How many images the request asks for: `numberOfImages`, or one for a Stability model
+    (docs/CONTRACT.md §S1.4)."""
+    return 1 if isinstance(request, StabilityRequest) else request.config.number_of_images
+
+
 class FinishReason(StrEnum):
     """A Stability model's non-null `finish_reasons` entry: a 200 without an image (docs/CONTRACT.md §S3.2,
     D-S6). SDXL says the same in its own words (`SDXL_FINISH`)."""

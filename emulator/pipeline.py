@@ -34,6 +34,7 @@ from emulator.call import (
     FinishReason,
     SuccessBody,
     TypedRequest,
+    image_count,
 )
 from emulator.errors import (
     BedrockException,
@@ -277,12 +278,6 @@ def output_pixels(request: TypedRequest) -> int:
     mask = 0 if isinstance(request, StabilityRequest) else int(request.returns_mask)
     images = image_count(request) + mask
     return size.width * size.height * images
-
-
-def image_count(request: TypedRequest) -> int:
-    """How many images the request asks for: `numberOfImages`, or one for a Stability model
-    (docs/CONTRACT.md §S1.4)."""
-    return 1 if isinstance(request, StabilityRequest) else request.config.number_of_images
 
 
 def render_stability(request: StabilityRequest, blocked: frozenset[int], caption: bool) -> SuccessBody:

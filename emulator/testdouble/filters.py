@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from emulator.call import FinishReason, TypedRequest
+from emulator.call import FinishReason, TypedRequest, image_count
 from validator import messages
 from validator.report import BedrockError
 from validator.stability.messages import text as stability_text
@@ -187,7 +187,7 @@ class ContentFilters:
         """docs/CONTRACT.md §8.3: the indices of `range(numberOfImages)` output moderation drops (a Stability
         model's one image is index 0)."""
         out = self.output_block
-        count = 1 if isinstance(request, StabilityRequest) else request.config.number_of_images
+        count = image_count(request)
         if out.mode == "none" or count == 0:
             return frozenset()
         if self._output_words is not None and not any(

@@ -46,8 +46,8 @@ ERROR = "error"
 OK = "ok"
 STALL = "stall"
 CONNECTION_FAULTS = ("reset", "empty", "truncate", "invalid_json")
-INFERENCE_ERROR = INFERENCE_ERROR_FAULT  # a model failure, answered by the pipeline (emulator.pipeline)
-FAULTS = (*CONNECTION_FAULTS, INFERENCE_ERROR)
+# Faults: the connection faults the test double applies itself, and a model failure the pipeline answers.
+FAULTS = (*CONNECTION_FAULTS, INFERENCE_ERROR_FAULT)
 OPERATIONS = ("invoke", "invoke-with-response-stream", "converse", "converse-stream")
 DEFAULT_STALL_S = 65.0  # just past botocore's default read_timeout of 60 s
 MAX_DELAY_S = 86_400  # a day is "never" for a test; far larger delays overflow time.sleep (a 500)
