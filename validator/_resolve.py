@@ -92,8 +92,8 @@ def _profiled(profile: re.Match[str]) -> ServedModel | None:
     nova = SERVED_IDS.get(profile["model"])
     if nova is not None:
         return nova
-    stability = StabilityModel._value2member_map_.get(profile["model"])
-    if not isinstance(stability, StabilityModel) or profile["geo"] != _STABILITY_GEOGRAPHY:
+    stability = STABILITY_IDS.get(profile["model"])
+    if stability is None or profile["geo"] != _STABILITY_GEOGRAPHY:
         return None
     return stability if STABILITY_MODELS[stability].invocation is Invocation.PROFILE_ONLY else None
 
