@@ -57,14 +57,20 @@ def webp_size(data: bytes) -> ImageSize | None:
     return None
 
 
-def _header_size(data: bytes, fmt: str) -> ImageSize | None:
+def header_size(data: bytes, fmt: str) -> ImageSize | None:
+    """The size a PNG, JPEG or WebP file's header declares (`fmt` as `sniff` names it), or None."""
     if fmt == "PNG":
         png = png_header(data)
         return png.size if png is not None else None
     if fmt == "JPEG":
         jpeg = jpeg_header(data)
-        return jpeg.size if jpeg is not None and jpeg_scan_count(data) <= MAX_JPEG_SCANS else None
+        return jpeg.size if jpeg is not None else None
     return webp_size(data)
+
+
+def has_alpha(img: Image.Image) -> bool:
+    """True when a decoded picture carries transparency (an alpha band, or a transparent palette entry)."""
+    return img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
 
 
 def size_error(size: ImageSize, rules: ImageRules, pointer: str) -> ContractError | None:
@@ -88,7 +94,9 @@ def decode_image(value: str, pointer: str, rules: ImageRules) -> Decoded:
     if data is None:
         return Decoded(None, image_error(pointer, "ST-IMG-BASE64"))
     fmt = sniff(data)
-    size = _header_size(data, fmt) if fmt in _FORMATS else None
+    size = header_size(data, fmt) if fmt in _FORMATS else None
+    if fmt == "JPEG" and size is not None and jpeg_scan_count(data) > MAX_JPEG_SCANS:
+        size = None  # refused unread, as in the main contract
     if size is None:
         return Decoded(None, image_error(pointer, "ST-IMG-FORMAT"))
     problem = size_error(size, rules, pointer)
@@ -107,8 +115,7 @@ def decode_image(value: str, pointer: str, rules: ImageRules) -> Decoded:
 
 def _pixels(img: Image.Image) -> tuple[Pixels, Pixels | None]:
     """RGB pixels, and the alpha channel when the image has transparency information."""
-    has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
-    if has_alpha:
+    if has_alpha(img):
         rgba: Pixels = np.asarray(img.convert("RGBA"))
         return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
     rgb: Pixels = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))

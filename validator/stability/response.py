@@ -16,9 +16,9 @@ from typing import Any, Final
 
 from PIL import Image
 
-from validator._images import jpeg_header, png_header, sniff
+from validator._images import sniff
 from validator.report import ContractError
-from validator.stability._images import webp_size
+from validator.stability._images import has_alpha, header_size
 from validator.stability.models import Operation
 from validator.stability.types import OutputFormat, StabilityRequest
 from validator.types import ImageSize
@@ -114,16 +114,6 @@ def _sdxl(doc: dict[str, Any], request: StabilityRequest) -> Iterator[ContractEr
     )
 
 
-def _size(data: bytes, fmt: str) -> ImageSize | None:
-    if fmt == "PNG":
-        header = png_header(data)
-        return header.size if header is not None else None
-    if fmt == "JPEG":
-        jpeg = jpeg_header(data)
-        return jpeg.size if jpeg is not None else None
-    return webp_size(data)
-
-
 def check_image(
     text: object, pointer: str, fmt: OutputFormat, size: ImageSize, alpha: bool
 ) -> Iterator[ContractError]:
@@ -140,16 +130,16 @@ def check_image(
     if sniff(data) != wanted:
         yield _error(pointer, "format", f"must be a {fmt.value} image, actual: {sniff(data)}")
         return
-    actual = _size(data, wanted)
+    actual = header_size(data, wanted)
     if actual != size:  # checked on the header first: nothing larger than promised is decoded
         yield _error(pointer, "size", f"must be {size}, actual: {actual}")
         return
     try:
         with Image.open(io.BytesIO(data), formats=[wanted]) as img:
             img.load()
-            has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+            transparent = has_alpha(img)
     except Exception:  # any decoder failure is a broken image
         yield _error(pointer, "decode", f"must be a {fmt.value} image that decodes")
         return
-    if alpha and not has_alpha:
+    if alpha and not transparent:
         yield _error(pointer, "mode", "must carry an alpha channel (remove-background)")
