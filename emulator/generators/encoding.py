@@ -28,7 +28,7 @@ from PIL import Image
 from validator.stability.types import OutputFormat
 from validator.types import Pixels
 
-from .png import encode_png
+from .png import checked_pixels, encode_png
 
 JPEG_QUALITY = 90
 WEBP_QUALITY = 90
@@ -44,12 +44,6 @@ _JPEG_PARAMS = [
 ]
 
 
-def _checked(pixels: Pixels) -> Pixels:
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
-        raise ValueError(f"expected H x W x 3|4 uint8 pixels, got {pixels.dtype} {pixels.shape}")
-    return np.ascontiguousarray(pixels)
-
-
 def on_white(pixels: Pixels) -> Pixels:
     """An RGBA picture composited on a white ground (RGB returned unchanged): what a JPEG can carry."""
     if pixels.shape[2] == 3:
@@ -61,7 +55,7 @@ def on_white(pixels: Pixels) -> Pixels:
 
 def encode_jpeg(pixels: Pixels) -> bytes:
     """Baseline JPEG at `JPEG_QUALITY`, 4:2:0; RGBA is composited on white."""
-    rgb = on_white(_checked(pixels))
+    rgb = on_white(checked_pixels(pixels))
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), _JPEG_PARAMS)
     if not ok:  # pragma: no cover - libjpeg refuses only sizes the validator never lets through
         raise ValueError(f"JPEG encoding failed for {rgb.shape}")
@@ -70,7 +64,7 @@ def encode_jpeg(pixels: Pixels) -> bytes:
 
 def encode_webp(pixels: Pixels, *, lossless: bool = True) -> bytes:
     """WebP, RGB or RGBA: lossless (colours under transparent pixels kept) or lossy at `WEBP_QUALITY`."""
-    checked = _checked(pixels)
+    checked = checked_pixels(pixels)
     out = io.BytesIO()
     image = Image.fromarray(checked, "RGBA" if checked.shape[2] == 4 else "RGB")
     if lossless:

@@ -21,11 +21,17 @@ from ._strip_join import join_strips
 STRIP_ROWS = 256
 
 
-def encode_png(pixels: npt.NDArray[np.uint8]) -> bytes:
-    """Encode H x W x 3 as RGB (colour type 2) or H x W x 4 as RGBA (colour type 6), 8 bits per channel."""
+def checked_pixels(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """`pixels` as a contiguous H x W x 3 (RGB) or H x W x 4 (RGBA) `uint8` array, which every encoder takes;
+    ValueError for anything else."""
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         raise ValueError(f"expected H x W x 3|4 uint8 pixels, got {pixels.dtype} {pixels.shape}")
-    pixels = np.ascontiguousarray(pixels)
+    return np.ascontiguousarray(pixels)
+
+
+def encode_png(pixels: npt.NDArray[np.uint8]) -> bytes:
+    """Encode H x W x 3 as RGB (colour type 2) or H x W x 4 as RGBA (colour type 6), 8 bits per channel."""
+    pixels = checked_pixels(pixels)
     if pixels.shape[0] <= STRIP_ROWS:
         return _fpng(pixels)
     strips = [_fpng(pixels[top : top + STRIP_ROWS]) for top in range(0, pixels.shape[0], STRIP_ROWS)]
