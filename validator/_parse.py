@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from validator._long_integers import LongDigits, parse_integer, printable_integer
 
-__all__ = ["JsonObject", "LongDigits", "normalise_object", "parse_body", "syntax_error"]
+__all__ = ["JsonObject", "LongDigits", "normalise_object", "parse_body", "parse_document", "syntax_error"]
 
 JsonObject = dict[str, Any]
 
@@ -221,3 +221,11 @@ def _normalise(value: object, depth: int) -> object:
     if isinstance(value, list | tuple):
         return [_normalise(v, depth + 1) for v in value]
     raise _Reject(f"{type(value).__name__} is not a JSON value")
+
+
+def parse_document(body: object) -> tuple[JsonObject | None, str]:
+    """A body as the validator takes it: raw bytes or text are parsed strictly (`parse_body`), an
+    already-parsed object is checked (`normalise_object`). Returns `(object, "")` or `(None, reason)`."""
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        return parse_body(body)
+    return normalise_object(body)

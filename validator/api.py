@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from validator._build import build_request, plain_report
 from validator._headers import check_headers
-from validator._parse import normalise_object, parse_body
+from validator._parse import parse_document
 from validator._render import schema_message, semantic_message
 from validator._resolve import SERVED_IDS, STABILITY_IDS, invocation_error, resolve_model_id
 from validator._schema import check_schema
@@ -65,13 +65,6 @@ def _spec(model: object) -> ModelSpec | None:
     return MODEL_SPECS[served] if served is not None else None
 
 
-def _parse(body: object) -> tuple[dict[str, Any] | None, str]:
-    """Step 9: the parsed body, or why it is Malformed."""
-    if isinstance(body, bytes | bytearray | memoryview | str):
-        return parse_body(body)
-    return normalise_object(body)
-
-
 def validate_body(body: bytes | str | object, model: ServedModel | str) -> RequestReport:
     """Steps 9-11 of docs/CONTRACT.md §2.4 for a resolved model: strict parse, schema (all violations),
     semantic checks; for a Stability AI model, steps 9-13 of docs/CONTRACT.md §S6.2."""
@@ -92,7 +85,7 @@ def _validate_served(body: object, model: ServedModel) -> RequestReport:
 
 
 def _validate(body: object, spec: ModelSpec) -> RequestReport:
-    doc, reason = _parse(body)
+    doc, reason = parse_document(body)
     if doc is None:
         return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
     task, schema_errors, plain = check_schema(doc, spec)
@@ -216,7 +209,7 @@ def is_valid_request(
     if isinstance(model, StabilityModel):
         return validate_stability(body, model).valid
     spec = MODEL_SPECS[model]
-    doc, _ = _parse(body)
+    doc, _ = parse_document(body)
     if doc is None:
         return False
     task, schema_errors, plain = check_schema(doc, spec)

@@ -29,7 +29,7 @@ from typing import Any, Final
 import numpy as np
 from PIL import Image
 
-from validator._parse import normalise_object, parse_body
+from validator._parse import parse_document
 from validator.messages import ALL_IMAGES_BLOCKED, SOME_IMAGES_BLOCKED
 from validator.report import ContractError
 from validator.stability.response import check_stability_response
@@ -72,10 +72,7 @@ def validate_response(
 ) -> ResponseReport:
     """Check a response body against the typed request it answers (a Stability AI request: docs/CONTRACT.md
     §S3)."""
-    if isinstance(body, bytes | bytearray | memoryview | str):
-        doc, reason = parse_body(body)
-    else:
-        doc, reason = normalise_object(body)
+    doc, reason = parse_document(body)
     if doc is None:
         return ResponseReport((_error("#", "json", f"not a JSON object: {reason}"),))
     if isinstance(request, StabilityRequest):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from validator._parse import normalise_object, parse_body
+from validator._parse import parse_document
 from validator._render import schema_message
 from validator.messages import MALFORMED
 from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
@@ -46,16 +46,9 @@ def _message(first: ContractError) -> str:
     return text("R1")
 
 
-def parse(body: object) -> tuple[dict[str, Any] | None, str]:
-    """Step 9: the parsed body, or why it is Malformed (the main contract's strict parser)."""
-    if isinstance(body, bytes | bytearray | memoryview | str):
-        return parse_body(body)
-    return normalise_object(body)
-
-
 def validate_stability(body: object, model: StabilityModel) -> RequestReport:
     """Validate one body for a Stability model; never raises on bad input."""
-    doc, reason = parse(body)
+    doc, reason = parse_document(body)  # step 9, the main contract's strict parser
     if doc is None:
         return _rejected(model, MALFORMED, [ContractError("schema", "#", "json", reason)], None)
     if model in SDXL_MODELS:
