@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
 from validator._build import build_request, plain_report
 from validator._headers import check_headers
@@ -22,7 +22,7 @@ from validator._schema import check_schema
 from validator._semantic import check_semantic
 from validator._warnings import body_warnings
 from validator.messages import BODY_TOO_LARGE, INVALID_MODEL_ID, MALFORMED, MAX_BODY_BYTES
-from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
+from validator.report import ContractError, ContractWarning, RequestReport, rejected
 from validator.spec import MODEL_SPECS, ModelSpec
 from validator.stability.models import STABILITY_MODELS, Invocation, StabilityModel
 from validator.stability.validate import validate_stability
@@ -47,19 +47,6 @@ _ON_DEMAND_STABILITY: Final[Mapping[str, StabilityModel]] = MappingProxyType(
 )
 
 
-def _rejected(
-    model: ServedModel | None,
-    message: str,
-    errors: tuple[ContractError, ...],
-    warnings: tuple[ContractWarning, ...] = (),
-    document: dict[str, Any] | None = None,
-) -> RequestReport:
-    error = BedrockError(exception="ValidationException", status=400, message=message)
-    return RequestReport(
-        model=model, error=error, errors=errors, warnings=warnings, request=None, document=document
-    )
-
-
 def _spec(model: object) -> ModelSpec | None:
     served = SERVED_IDS.get(model) if isinstance(model, str) else None
     return MODEL_SPECS[served] if served is not None else None
@@ -74,7 +61,7 @@ def validate_body(body: bytes | str | object, model: ServedModel | str) -> Reque
     spec = _spec(model)
     if spec is None:
         problem = ContractError("protocol", "", "modelId", "not a served model")
-        return _rejected(None, INVALID_MODEL_ID, (problem,))
+        return rejected(None, INVALID_MODEL_ID, (problem,))
     return _validate(body, spec)
 
 
@@ -87,17 +74,17 @@ def _validate_served(body: object, model: ServedModel) -> RequestReport:
 def _validate(body: object, spec: ModelSpec) -> RequestReport:
     doc, reason = parse_document(body)
     if doc is None:
-        return _rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
+        return rejected(spec.model, MALFORMED, (ContractError("schema", "#", "json", reason),))
     task, schema_errors, plain = check_schema(doc, spec)
     if plain:  # the compiled pass (validator._fast) vouches for every stage of a plain body
         assert task is not None
         return plain_report(doc, task, spec)
     if schema_errors or task is None:
-        return _rejected(spec.model, schema_message(schema_errors), tuple(schema_errors), document=doc)
+        return rejected(spec.model, schema_message(schema_errors), tuple(schema_errors), document=doc)
     result = check_semantic(doc, task, spec)
     warnings = tuple(body_warnings(doc, task, spec, result.images))
     if result.errors:
-        return _rejected(spec.model, semantic_message(result.errors[0]), result.errors, warnings, doc)
+        return rejected(spec.model, semantic_message(result.errors[0]), result.errors, warnings, doc)
     request = build_request(doc, task, spec, result.images)
     return RequestReport(
         model=spec.model, error=None, errors=(), warnings=warnings, request=request, document=doc
@@ -126,21 +113,21 @@ def _protocol(
     on-demand check of profile-only models (docs/CONTRACT.md §S1.5, R8)."""
     if _body_size(body) > MAX_BODY_BYTES:
         problem = ContractError("protocol", "#", "SEM-BODY-SIZE", BODY_TOO_LARGE)
-        return None, _rejected(None, BODY_TOO_LARGE, (problem,)), ()
+        return None, rejected(None, BODY_TOO_LARGE, (problem,)), ()
     model = resolve_model_id(model_id, aliases)
     if model is None:
         problem = ContractError("protocol", "", "modelId", INVALID_MODEL_ID)
-        return None, _rejected(None, INVALID_MODEL_ID, (problem,)), ()
+        return None, rejected(None, INVALID_MODEL_ID, (problem,)), ()
     on_demand = invocation_error(model_id, model)
     if on_demand is not None:
         problem = ContractError("protocol", "", "modelId", on_demand.message)
-        return model, _rejected(model, on_demand.message, (problem,)), ()
+        return model, rejected(model, on_demand.message, (problem,)), ()
     if headers is None:
         return model, None, ()
     error, warnings = check_headers(headers, strict_content_type=strict_content_type)
     if error is not None:
         problem = ContractError("protocol", "", "header", error.message)
-        return model, _rejected(model, error.message, (problem,), warnings), warnings
+        return model, rejected(model, error.message, (problem,), warnings), warnings
     return model, None, warnings
 
 

@@ -73,3 +73,17 @@ class RequestReport:
     def valid(self) -> bool:
         """True when Bedrock would accept the request."""
         return self.error is None
+
+
+def rejected(
+    model: ServedModel | None,
+    message: str,
+    errors: tuple[ContractError, ...],
+    warnings: tuple[ContractWarning, ...] = (),
+    document: dict[str, Any] | None = None,
+) -> RequestReport:
+    """The report of a request Bedrock refuses with 400 ValidationException `message`."""
+    error = BedrockError(exception="ValidationException", status=400, message=message)
+    return RequestReport(
+        model=model, error=error, errors=errors, warnings=warnings, request=None, document=document
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from validator._parse import parse_document
 from validator._render import schema_message
 from validator.messages import MALFORMED
-from validator.report import BedrockError, ContractError, ContractWarning, RequestReport
+from validator.report import ContractError, ContractWarning, RequestReport, rejected
 from validator.stability.build import build_sdxl, build_v2
 from validator.stability.checks import (
     cross_field_errors,
@@ -31,13 +31,6 @@ from validator.stability.spec import SDXL_MODELS, STABILITY_SPECS
 from validator.stability.warnings import stability_warnings
 
 
-def _rejected(
-    model: StabilityModel, message: str, errors: list[ContractError], doc: dict[str, Any] | None
-) -> RequestReport:
-    error = BedrockError("ValidationException", 400, message)
-    return RequestReport(model, error, tuple(errors), (), None, doc)
-
-
 def _message(first: ContractError) -> str:
     """Bedrock's message for the failing step (its first error)."""
     if first.keyword in CONTAINER_CODES:
@@ -50,17 +43,17 @@ def validate_stability(body: object, model: StabilityModel) -> RequestReport:
     """Validate one body for a Stability model; never raises on bad input."""
     doc, reason = parse_document(body)  # step 9, the main contract's strict parser
     if doc is None:
-        return _rejected(model, MALFORMED, [ContractError("schema", "#", "json", reason)], None)
+        return rejected(model, MALFORMED, (ContractError("schema", "#", "json", reason),))
     if model in SDXL_MODELS:
         return _sdxl(doc, model)
     spec = STABILITY_SPECS[model]
     for step in (schema_prompt, unknown_fields, field_errors, cross_field_errors):
         errors = step(doc, spec)
         if errors:
-            return _rejected(model, _message(errors[0]), errors, doc)
+            return rejected(model, _message(errors[0]), tuple(errors), document=doc)
     errors, images = image_errors(doc, spec)
     if errors:
-        return _rejected(model, _message(errors[0]), errors, doc)
+        return rejected(model, _message(errors[0]), tuple(errors), document=doc)
     request = build_v2(doc, spec, operation_of(doc, spec), images)
     warnings: tuple[ContractWarning, ...] = tuple(stability_warnings(doc, request))
     return RequestReport(model, None, (), warnings, request, doc)
@@ -69,9 +62,9 @@ def validate_stability(body: object, model: StabilityModel) -> RequestReport:
 def _sdxl(doc: dict[str, Any], model: StabilityModel) -> RequestReport:
     errors = sdxl_schema(doc)
     if errors:
-        return _rejected(model, schema_message(errors), errors, doc)
+        return rejected(model, schema_message(errors), tuple(errors), document=doc)
     errors, images = sdxl_image(doc)
     if errors:
-        return _rejected(model, container(errors[0].detail), errors, doc)
+        return rejected(model, container(errors[0].detail), tuple(errors), document=doc)
     request = build_sdxl(doc, model, images)
     return RequestReport(model, None, (), tuple(stability_warnings(doc, request)), request, doc)
