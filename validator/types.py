@@ -9,8 +9,10 @@ Enum values are the exact wire strings.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import TypeAlias
 
 import numpy as np
@@ -164,6 +166,12 @@ class InputImage:
     def size(self) -> ImageSize:
         """The pixel size of the image."""
         return ImageSize(int(self.pixels.shape[1]), int(self.pixels.shape[0]))
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the base64 text as sent: what content filters, the journal and the request digests
+        name the picture by (computed once per image, however many of them ask)."""
+        return hashlib.sha256(self.base64.encode("ascii", "replace")).hexdigest()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, InputImage) and other.base64 == self.base64

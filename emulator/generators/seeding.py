@@ -31,7 +31,7 @@ _EXCLUDED_CONFIG = frozenset({"number_of_images", "seed"})
 def _canonical(value: object) -> object:
     """A JSON-ready, order-stable rendering of a request value."""
     if isinstance(value, InputImage):
-        return {"sha256": hashlib.sha256(value.base64.encode("ascii")).hexdigest()}
+        return {"sha256": value.sha256}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, bool | int | str) or value is None:

@@ -173,7 +173,7 @@ class ContentFilters:
         return None
 
     def _image_blocked(self, image: InputImage | StabilityImage) -> bool:
-        if hashlib.sha256(image.base64.encode("ascii", "replace")).hexdigest() in self.blocked_image_hashes:
+        if image.sha256 in self.blocked_image_hashes:
             return True
         if self.blocked_image_marker is None:
             return False

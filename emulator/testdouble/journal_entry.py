@@ -177,8 +177,9 @@ def bounded(
         return items + [{MORE: len(value) - len(items)}] if len(value) > len(items) else items
     if isinstance(value, str) and key in IMAGE_KEYS:
         accepted = images.get(value)
-        thumbnail = thumbnail_of_pixels(accepted.pixels) if accepted is not None else None
-        return image_ref(value, cap, thumbnail=thumbnail)
+        if accepted is None:
+            return image_ref(value, cap)
+        return image_ref(value, cap, accepted.sha256, thumbnail_of_pixels(accepted.pixels))
     if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
         # Any other oversized string (a runaway prompt, an image under a misspelt key) stays bounded too.
         budget.left -= PREVIEW_CHARS + 128  # the preview, the digest and the reference's keys

@@ -113,7 +113,7 @@ def _jsonable(value: object) -> object:
     """A JSON-ready, order-stable rendering of a request value; an image counts by its base64's SHA-256, so
     a megabytes-long image is hashed once and never copied into the document."""
     if isinstance(value, StabilityImage):
-        return {"sha256": hashlib.sha256(value.base64.encode("ascii", "replace")).hexdigest()}
+        return {"sha256": value.sha256}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, ImageSize):

@@ -6,8 +6,10 @@ and the journal read only this object. Enum values are the exact wire strings.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from validator.stability.models import Operation, StabilityModel
 from validator.types import ImageSize, Pixels
@@ -71,6 +73,12 @@ class StabilityImage:
     @property
     def size(self) -> ImageSize:
         return ImageSize(int(self.pixels.shape[1]), int(self.pixels.shape[0]))
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the base64 text as sent: what content filters, the journal and the request digests
+        name the picture by (computed once per image, however many of them ask)."""
+        return hashlib.sha256(self.base64.encode("ascii", "replace")).hexdigest()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StabilityImage) and other.base64 == self.base64
