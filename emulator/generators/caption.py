@@ -78,6 +78,17 @@ def _area_width(area: BoolMask) -> int:
     return int(cols[-1] - cols[0] + 1) if len(cols) else 0
 
 
+def captioned(pixels: Pixels, text: str, style: CaptionStyle) -> Pixels:
+    """`pixels` with `text` drawn in when `style` enables a caption. A read-only array (one a layout keeps and
+    a renderer handed out) is copied first; any other is drawn into in place."""
+    if not style.enabled:
+        return pixels
+    if not pixels.flags.writeable:
+        pixels = pixels.copy()
+    draw_caption(pixels, text, style)
+    return pixels
+
+
 def draw_caption(image: Pixels, text: str, style: CaptionStyle) -> bool:
     """Draw `text` into `image` (in place) inside `style.area`; False if there was no room for it."""
     h, w = image.shape[:2]

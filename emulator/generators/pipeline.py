@@ -19,7 +19,7 @@ import numpy as np
 from validator.types import BackgroundRemovalParams, InvokeRequest, Pixels, TaskType, VirtualTryOnParams
 
 from .background import prepare_background_removal, render_background_removal
-from .caption import caption_text, draw_caption
+from .caption import caption_text, captioned
 from .color_guided import prepare_color_guided, render_color_guided
 from .editing import prepare_inpainting, prepare_outpainting, render_edit
 from .layout import AnyTask, BoolMask, Layout, Task
@@ -92,11 +92,9 @@ def _frames(request: InvokeRequest, skip: frozenset[int], caption: bool) -> tupl
             if index in skip:
                 continue
             pixels = task.render(layout, image_rng(digest, seed, index))
-            if caption and layout.caption.enabled:
-                if not pixels.flags.writeable:  # a renderer may hand out a layout-owned, read-only array
-                    pixels = pixels.copy()
+            if caption:
                 text = caption_text(request.task_type.value, seed, index, prompt)
-                draw_caption(pixels, text, layout.caption)
+                pixels = captioned(pixels, text, layout.caption)
             yield pixels
 
     return layout, frames()

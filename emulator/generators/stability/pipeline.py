@@ -26,7 +26,7 @@ from validator.stability.models import STABILITY_MODELS, Family, Operation
 from validator.stability.types import OutputFormat, StabilityRequest
 from validator.types import Pixels
 
-from ..caption import caption_text, draw_caption
+from ..caption import caption_text, captioned
 from ..encoding import encode_image, on_white
 from ..layout import Layout, Task
 from ..pipeline import preview
@@ -123,11 +123,9 @@ def render_stability(request: StabilityRequest, *, caption: bool = True, blur: b
     task = OPERATIONS[request.operation]
     layout: Layout = task.prepare(request)
     pixels: Pixels = task.render(layout, image_rng(stability_digest(request), request.seed, 0))
-    if caption and layout.caption.enabled:
-        if not pixels.flags.writeable:  # a renderer may hand out a layout-owned, read-only array
-            pixels = pixels.copy()
+    if caption:
         text = caption_text(request.operation.value, request.seed, 0, positive_prompt(request) or None)
-        draw_caption(pixels, text, layout.caption)
+        pixels = captioned(pixels, text, layout.caption)
     if blur:
         pixels = blurred(pixels)
     return pixels
